@@ -1,0 +1,137 @@
+"""Storing answers: validate against the instrument, score, store raw + derived, exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..audit.service import record
+from ..dbtypes import utcnow
+from ..errors import Conflict, NotFound, ValidationProblem
+from ..extensions import db
+from ..instruments.service import get_instrument
+from ..patients.models import Alert
+from ..scoring import AnswerError, score
+from .models import Assessment, ScoreValue
+
+#: Version of the scoring engine stored beside every derived score.
+SCORING_VERSION = "1"
+#: How far ahead of the server clock a device clock may run before we refuse the time.
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+
+def find(patient_id: int, client_uuid: str) -> Assessment | None:
+    return db.session.scalar(select(Assessment).where(Assessment.patient_id == patient_id,
+                                                      Assessment.client_uuid == client_uuid))
+
+
+def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, bool]:
+    """Store one questionnaire; return (assessment, created). A retry returns the first row."""
+    client_uuid = str(data["client_uuid"])
+    existing = find(patient.id, client_uuid)
+    if existing is not None:
+        return _replay(existing, data), False
+
+    instrument = get_instrument(data["instrument_id"])
+    now = utcnow()
+    completed_at = data.get("completed_at") or now
+    if completed_at > now + MAX_CLOCK_SKEW:
+        raise ValidationProblem("The completion time is in the future.",
+                                errors=[{"field": "completed_at", "reason": "is in the future"}])
+    try:
+        result = score(instrument, data["answers"], require_complete=source != "import")
+    except AnswerError as exc:
+        raise ValidationProblem(
+            f"{len(exc.problems)} answer(s) cannot be accepted: {exc}",
+            errors=[p.to_dict() for p in exc.problems]) from None
+
+    supersedes = None
+    if data.get("supersedes_id") is not None:
+        supersedes = _superseded(patient, data["supersedes_id"], instrument.id)
+
+    assessment = Assessment(
+        clinic_id=patient.clinic_id, patient_id=patient.id, instrument_id=instrument.id,
+        instrument_version=instrument.version, scoring_version=SCORING_VERSION,
+        answers=dict(data["answers"]), scores=result.to_dict(), complete=result.complete,
+        completed_at=completed_at, received_at=now, client_uuid=client_uuid, source=source,
+        supersedes_id=supersedes.id if supersedes else None,
+        entered_by_id=user.id if user else None, slot_key=data.get("slot_key"),
+        in_window=data.get("in_window"), note=data.get("note") or "",
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(assessment)
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same client UUID won the race: return its result.
+        existing = find(patient.id, client_uuid)
+        if existing is None:
+            raise
+        return _replay(existing, data), False
+
+    if supersedes is not None:
+        db.session.execute(delete(ScoreValue).where(ScoreValue.assessment_id == supersedes.id))
+    db.session.add_all(
+        ScoreValue(assessment_id=assessment.id, clinic_id=patient.clinic_id,
+                   patient_id=patient.id, instrument_id=instrument.id, score_id=score_id,
+                   value=float(value.value), at=completed_at, in_window=assessment.in_window)
+        for score_id, value in result.scores.items() if value.value is not None
+    )
+    alerts = [Alert(clinic_id=patient.clinic_id, patient_id=patient.id,
+                    assessment_id=assessment.id, kind=flag.id, message=flag.message)
+              for flag in result.flags if flag.severity == "safety"]
+    db.session.add_all(alerts)
+    record("assessment.create", clinic_id=patient.clinic_id, patient_id=patient.id,
+           target_type="assessment", target_id=assessment.id,
+           new={"instrument": instrument.id, "client_uuid": client_uuid, "source": source,
+                "supersedes_id": assessment.supersedes_id,
+                "safety_alerts": [a.kind for a in alerts]})
+    return assessment, True
+
+
+def _replay(existing: Assessment, data: dict) -> Assessment:
+    if existing.instrument_id != data["instrument_id"]:
+        raise Conflict("This client UUID was already used for another questionnaire.",
+                       errors=[{"field": "client_uuid", "reason": "already used for "
+                                f"{existing.instrument_id}"}])
+    record("assessment.replay", clinic_id=existing.clinic_id, patient_id=existing.patient_id,
+           target_type="assessment", target_id=existing.id)
+    return existing
+
+
+def _superseded(patient, assessment_id: int, instrument_id: str) -> Assessment:
+    old = db.session.get(Assessment, assessment_id)
+    if old is None or old.patient_id != patient.id:
+        raise NotFound("No such assessment for this patient.",
+                       errors=[{"field": "supersedes_id", "reason": "unknown assessment"}])
+    if old.instrument_id != instrument_id:
+        raise ValidationProblem("A correction must be of the same instrument.",
+                                errors=[{"field": "supersedes_id",
+                                         "reason": f"is a {old.instrument_id} assessment"}])
+    taken = db.session.scalar(select(Assessment.id).where(Assessment.supersedes_id == old.id))
+    if taken is not None:
+        raise Conflict("That assessment was already corrected.",
+                       errors=[{"field": "supersedes_id",
+                                "reason": f"already superseded by {taken}"}])
+    return old
+
+
+def list_assessments(patient, *, instrument_id: str | None = None,
+                     include_superseded: bool = False, limit: int | None = None) -> list:
+    query = select(Assessment).where(Assessment.patient_id == patient.id)
+    if instrument_id:
+        query = query.where(Assessment.instrument_id == instrument_id)
+    if not include_superseded:
+        later = aliased(Assessment)
+        query = query.where(~select(later.id).where(later.supersedes_id == Assessment.id)
+                            .exists())
+    query = query.order_by(Assessment.completed_at.desc(), Assessment.id.desc())
+    if limit:
+        query = query.limit(limit)
+    rows = list(db.session.scalars(query))
+    record("assessment.list", clinic_id=patient.clinic_id, patient_id=patient.id,
+           target_type="patient", target_id=patient.id, detail=f"{len(rows)} rows")
+    return rows

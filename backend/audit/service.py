@@ -1,0 +1,90 @@
+"""Recording audit events in the same transaction as the work they describe."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import AuditEvent
+
+
+def _actor() -> tuple[str, int | None, int | None]:
+    if not has_request_context():
+        return "system", None, None
+    user = current_user._get_current_object() if current_user else None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "anonymous", None, None
+    kind = "patient" if user.is_patient else "user"
+    return kind, user.id, user.clinic_id
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def record(action: str, *, clinic_id: int | None = None, patient_id: int | None = None,
+           target_type: str | None = None, target_id: object = None,
+           old: Mapping | None = None, new: Mapping | None = None,
+           detail: str | None = None, actor: tuple[str, int | None] | None = None) -> AuditEvent:
+    """Add an audit event to the current session; it commits (or not) with the request."""
+    kind, actor_id, actor_clinic = _actor()
+    if actor is not None:
+        kind, actor_id = actor
+    event = AuditEvent(
+        clinic_id=clinic_id if clinic_id is not None else actor_clinic,
+        actor_kind=kind,
+        actor_id=actor_id,
+        action=action,
+        patient_id=patient_id,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        old=_jsonable(old),
+        new=_jsonable(new),
+        ip=request.remote_addr if has_request_context() else None,
+        detail=detail[:500] if detail else None,
+    )
+    db.session.add(event)
+    return event
+
+
+def changes(obj, fields: Mapping[str, object]) -> tuple[dict, dict]:
+    """Apply ``fields`` to ``obj`` and return (old, new) for the ones that changed."""
+    old, new = {}, {}
+    for name, value in fields.items():
+        before = getattr(obj, name)
+        if before != value:
+            old[name], new[name] = before, value
+            setattr(obj, name, value)
+    return old, new
+
+
+def list_events(clinic_id: int, *, patient_id: int | None = None, action: str | None = None,
+                actor_kind: str | None = None, since=None, until=None, limit: int = 100,
+                before_id: int | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.clinic_id == clinic_id)
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    if actor_kind:
+        query = query.where(AuditEvent.actor_kind == actor_kind)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    query = query.order_by(AuditEvent.id.desc()).limit(limit)
+    return list(db.session.scalars(query))

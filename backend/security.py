@@ -1,0 +1,65 @@
+"""Request hooks: CSRF for cookie-authenticated writes, security headers, commit at the boundary."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+
+from .errors import Problem
+from .extensions import db
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+#: Endpoints that start a session (no session to forge yet); they demand JSON instead.
+CSRF_EXEMPT = {"auth.Login", "patients.Enroll"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+class CsrfFailed(Problem):
+    status = 403
+    title = "CSRF check failed"
+    slug = "csrf"
+
+
+def check_csrf() -> None:
+    if request.method not in UNSAFE or request.endpoint in CSRF_EXEMPT:
+        return
+    if request.endpoint in CSRF_EXEMPT or not current_user.is_authenticated:
+        return
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise CsrfFailed("Send the session's CSRF token in the X-CSRF-Token header.")
+
+
+def commit_or_rollback(response):
+    """The request boundary: keep the work of a successful request, drop everything else."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["EBB_ENV"] == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if not request.path.startswith("/static/"):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_csrf)
+    app.after_request(security_headers)
+    app.after_request(commit_or_rollback)  # after_request runs in reverse: this one first

@@ -1,0 +1,118 @@
+"""Server-side sessions for clinicians and patients behind Flask-Login.
+
+The signed cookie carries only a random token; the ``auth_sessions`` row decides whether it is
+still good (not revoked, not expired, not idle past the limit, user still active).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, request, session
+from flask_login import login_user, logout_user
+from sqlalchemy import select, update
+
+from ..dbtypes import utcnow
+from ..extensions import db, login_manager
+from ..patients.models import Patient
+from .models import AuthSession, User
+
+#: Touch ``last_seen_at`` at most this often, so reads do not all become writes.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(principal: User | Patient) -> str:
+    """Begin a new session (new token, new cookie contents: no fixation) for a principal."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    cfg = current_app.config
+    if principal.is_patient:
+        lifetime = timedelta(days=int(cfg["PATIENT_SESSION_DAYS"]))
+        row = AuthSession(kind="patient", patient_id=principal.id, pin_ok_at=now)
+    else:
+        lifetime = timedelta(hours=12)
+        row = AuthSession(kind="user", user_id=principal.id)
+    row.token_hash = token_hash(token)
+    row.clinic_id = principal.clinic_id
+    row.created_at = row.last_seen_at = now
+    row.expires_at = now + lifetime
+    row.ip = request.remote_addr
+    db.session.add(row)
+    session.clear()
+    principal.session_token = token
+    principal.pin_locked = False
+    login_user(principal)
+    session.permanent = True
+    session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def current_row() -> AuthSession | None:
+    token = session.get("_user_id")
+    if not token:
+        return None
+    return db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+
+
+def end() -> None:
+    """Log out: revoke the server row so the old cookie is refused if replayed."""
+    row = current_row()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+    logout_user()
+    session.clear()
+
+
+def revoke_all(*, user_id: int | None = None, patient_id: int | None = None) -> int:
+    query = update(AuthSession).where(AuthSession.revoked_at.is_(None))
+    if user_id is not None:
+        query = query.where(AuthSession.user_id == user_id)
+    else:
+        query = query.where(AuthSession.patient_id == patient_id)
+    return db.session.execute(query.values(revoked_at=utcnow())).rowcount
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+@login_manager.user_loader
+def load_principal(token: str):
+    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.expires_at <= now:
+        return None
+    cfg = current_app.config
+    if row.kind == "user":
+        principal = db.session.get(User, row.user_id)
+        if principal is None or not principal.active:
+            return None
+        if now - row.last_seen_at > timedelta(minutes=int(cfg["CLINICIAN_IDLE_MINUTES"])):
+            row.revoked_at = now
+            db.session.commit()  # the idle session is over whatever this request does
+            return None
+        principal.pin_locked = False
+    else:
+        principal = db.session.get(Patient, row.patient_id)
+        if principal is None or principal.status == "withdrawn":
+            return None
+        idle = timedelta(minutes=int(cfg["PATIENT_PIN_IDLE_MINUTES"]))
+        if principal.pin_hash and (row.pin_ok_at is None or now - row.last_seen_at > idle):
+            row.pin_ok_at = None
+        principal.pin_locked = bool(principal.pin_hash) and row.pin_ok_at is None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+    principal.session_token = token
+    principal.auth_session = row
+    return principal
