@@ -25,10 +25,25 @@ class CsrfFailed(Problem):
     slug = "csrf"
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
+def check_json_body() -> None:
+    """API writes with a body must say it is JSON (this also keeps cross-site forms out)."""
+    if request.method not in UNSAFE or not request.path.startswith("/api/"):
+        return
+    if (request.content_length or request.headers.get("Transfer-Encoding")) \
+            and request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+
+
 def check_csrf() -> None:
     if request.method not in UNSAFE or request.endpoint in CSRF_EXEMPT:
         return
-    if request.endpoint in CSRF_EXEMPT or not current_user.is_authenticated:
+    if not current_user.is_authenticated:
         return
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
@@ -60,6 +75,7 @@ def security_headers(response):
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(check_json_body)
     app.before_request(check_csrf)
     app.after_request(security_headers)
     app.after_request(commit_or_rollback)  # after_request runs in reverse: this one first

@@ -25,6 +25,16 @@ class TreatmentSchema(Schema):
     updated_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
-class TreatmentUpdateSchema(TreatmentSchema):
-    class Meta:
-        partial = True
+class TreatmentUpdateSchema(Schema):
+    """A correction: only the fields sent change."""
+
+    drug = fields.String(validate=validate.Length(min=1, max=120))
+    dose = fields.Float(validate=validate.Range(min=0, max=1e6), allow_nan=False)
+    dose_unit = fields.String(validate=validate.Length(min=1, max=32))
+    route = fields.String(validate=validate.Length(min=1, max=32))
+    given_at = fields.AwareDateTime()
+    course = fields.String(allow_none=True, validate=validate.Length(max=64))
+    session_number = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000))
+    period = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100))
+    arm = fields.String(allow_none=True, validate=validate.Length(max=64))
+    notes = fields.String(validate=validate.Length(max=5000))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import hmac
 from functools import wraps
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from ..errors import Problem
@@ -64,6 +72,19 @@ def clinician_page(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+@bp.get("/api/docs")
+def api_docs():
+    """Interactive API documentation (Swagger UI, served from this server, no inline script)."""
+    return render_template("api_docs.html")
+
+
+@bp.get("/api/docs/assets/<path:filename>")
+def api_docs_assets(filename: str):
+    import swagger_ui_bundle
+
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
 
 @bp.get("/clinic/patients")
