@@ -64,7 +64,8 @@ def load_settings(instance_path: str, overrides: dict | None) -> dict:
     settings.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     settings["SESSION_COOKIE_SECURE"] = bool(settings["SESSION_COOKIE_SECURE"]) or production
     settings.setdefault("SESSION_COOKIE_NAME", "ebb_session")
-    settings.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=int(settings["PATIENT_SESSION_DAYS"])))
+    settings.setdefault("PERMANENT_SESSION_LIFETIME",
+                        timedelta(days=int(settings["PATIENT_SESSION_DAYS"])))
     settings.setdefault("REMEMBER_COOKIE_DURATION", timedelta(seconds=0))
     settings.setdefault("API_TITLE", "Ebb")
     settings.setdefault("API_VERSION", "v1")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +37,7 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
 
     instrument = get_instrument(data["instrument_id"])
     now = utcnow()
-    completed_at = data.get("completed_at") or now
+    completed_at = (data.get("completed_at") or now).astimezone(UTC)
     if completed_at > now + MAX_CLOCK_SKEW:
         raise ValidationProblem("The completion time is in the future.",
                                 errors=[{"field": "completed_at", "reason": "is in the future"}])

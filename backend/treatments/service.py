@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import select
 
 from ..audit.service import changes, record
@@ -18,7 +20,14 @@ def _snapshot(t: Treatment) -> dict:
     return {name: getattr(t, name) for name in FIELDS}
 
 
+def _utc(data: dict) -> dict:
+    if data.get("given_at") is not None:
+        data = {**data, "given_at": data["given_at"].astimezone(UTC)}
+    return data
+
+
 def add_treatment(patient, user, data: dict) -> Treatment:
+    data = _utc(data)
     treatment = Treatment(clinic_id=patient.clinic_id, patient_id=patient.id,
                           created_by_id=user.id, **{k: data[k] for k in FIELDS if k in data})
     db.session.add(treatment)
@@ -44,6 +53,7 @@ def get_treatment(patient, treatment_id: int) -> Treatment:
 def correct_treatment(patient, treatment_id: int, data: dict) -> Treatment:
     """Correct a recorded dose; the audit trail keeps the old and new values."""
     treatment = get_treatment(patient, treatment_id)
+    data = _utc(data)
     old, new = changes(treatment, {k: v for k, v in data.items() if k in FIELDS})
     if new:
         treatment.updated_at = utcnow()

@@ -16,7 +16,13 @@ from ..errors import Conflict, NotFound, Problem, TooManyRequests, Unauthorized,
 from ..extensions import db
 from . import sessions
 from .models import User
-from .passwords import PasswordPolicyError, check_policy, dummy_verify, hash_password, verify_password
+from .passwords import (
+    PasswordPolicyError,
+    check_policy,
+    dummy_verify,
+    hash_password,
+    verify_password,
+)
 
 
 class TotpRequired(Problem):
@@ -39,7 +45,8 @@ def _fail(user: User | None, email: str, reason: str) -> Unauthorized:
     if user is not None:
         user.failed_logins += 1
         if user.failed_logins >= int(current_app.config["LOGIN_MAX_FAILURES"]):
-            user.locked_until = now + timedelta(minutes=int(current_app.config["LOGIN_LOCK_MINUTES"]))
+            minutes = int(current_app.config["LOGIN_LOCK_MINUTES"])
+            user.locked_until = now + timedelta(minutes=minutes)
     record("auth.login_failed", clinic_id=user.clinic_id if user else None,
            target_type="user", target_id=user.id if user else None,
            detail=f"{reason}; email={email}", actor=("anonymous", None))
