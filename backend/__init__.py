@@ -43,8 +43,9 @@ def _register_blueprints(app: Flask, api) -> None:
     from .fhir.routes import blp as fhir
     from .instruments.routes import blp as instruments
     from .patients.routes import blp as patients
+    from .rules.routes import blp as rules
     from .treatments.routes import blp as treatments
     from .users.routes import blp as auth
 
-    for blp in (auth, patients, treatments, instruments, assessments, audit, fhir):
+    for blp in (auth, patients, treatments, instruments, assessments, rules, audit, fhir):
         api.register_blueprint(blp)

@@ -12,6 +12,7 @@ import pytest
 
 from ..conftest import PASSWORD, login, submission
 
+RULE = "phq9-phq-9-response"  # a preset every clinic has
 ROLES = ("anonymous", "patient_a", "patient_b", "clinician_1", "clinician_2", "admin_1")
 
 #: access classes:
@@ -72,6 +73,16 @@ ROUTES: dict[tuple[str, str], tuple[str, object]] = {
     ("/api/v1/patients/<int:patient_id>/assessments", "POST"): (
         "patient_of", lambda w: submission("nrs_pain", {"nrs_pain_1": 4})),
     ("/api/v1/assessments", "GET"): ("patient", None),
+    ("/api/v1/rules", "GET"): ("clinician", None),
+    ("/api/v1/rules", "POST"): ("clinician", {
+        "name": "Pain down 40%", "instrument": "nrs_pain", "score": "score",
+        "criteria": {"all": [{"kind": "percent_improvement", "value": 40}]},
+        "window": {"start_hours": 0, "end_hours": 72}}),
+    ("/api/v1/rules/<string:rule_ref>", "GET"): ("clinician", None),
+    ("/api/v1/patients/<int:patient_id>/outcomes", "GET"): ("patient_of", {"rule": RULE}),
+    ("/api/v1/cohort/outcomes", "GET"): ("clinician", {"rule": RULE, "group_by": "arm"}),
+    ("/api/v1/exports/endpoints.csv", "GET"): ("clinician", {"rule": RULE}),
+    ("/api/v1/exports/answers.csv", "GET"): ("clinician", None),
     ("/api/v1/assessments", "POST"): (
         "patient", lambda w: submission("nrs_pain", {"nrs_pain_1": 5})),
 }
@@ -102,7 +113,7 @@ def world(app, make_clinic, make_user, make_client, make_patient, enroll):
     invite = s1.post(f"/api/v1/patients/{patient_a['id']}/invites").get_json()
     params = {"patient_id": patient_a["id"], "treatment_id": treatment["id"],
               "alert_id": alert["id"], "invite_id": invite["id"], "user_id": spare_user["id"],
-              "instrument_id": "phq9"}
+              "instrument_id": "phq9", "rule_ref": RULE}
     return {"staff": staff, "params": params, "phones": {"patient_a": phone_a,
                                                          "patient_b": phone_b}}
 
@@ -172,6 +183,8 @@ def test_every_caller_gets_exactly_what_the_access_table_allows(app, world, make
                 with client.session_transaction() as sess:
                     token = sess.get("csrf", "")
                 response = client.open(url, method=method, data={"csrf_token": token})
+            elif method == "GET":
+                response = client.open(url, method=method, query_string=body)
             else:
                 response = client.open(url, method=method,
                                        json=body if body is not None else None)
