@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # importing flask here would make every backend.* import load it
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment (``config`` keys win), extensions, routes."""
+    from flask import Flask
+
     from . import cli, database, errors, models, security, web  # noqa: F401
     from .config import load_settings
     from .extensions import api, db, limiter, login_manager, migrate
@@ -42,10 +46,16 @@ def _register_blueprints(app: Flask, api) -> None:
     from .audit.routes import blp as audit
     from .fhir.routes import blp as fhir
     from .instruments.routes import blp as instruments
+    from .me.routes import blp as me
     from .patients.routes import blp as patients
     from .rules.routes import blp as rules
+    from .schedules.routes import blp as schedules
     from .treatments.routes import blp as treatments
     from .users.routes import blp as auth
 
-    for blp in (auth, patients, treatments, instruments, assessments, rules, audit, fhir):
+    for blp in (auth, patients, treatments, instruments, assessments, rules, audit, fhir,
+                schedules, me):
         api.register_blueprint(blp)
+    from .pwa import routes as pwa
+
+    app.register_blueprint(pwa.bp)
