@@ -5,8 +5,9 @@ from .audit.models import AuditEvent
 from .clinics.models import Clinic
 from .patients.models import Alert, Invite, Patient
 from .rules.models import Rule
+from .schedules.models import Schedule
 from .treatments.models import Treatment
 from .users.models import AuthSession, User
 
 __all__ = ["Alert", "Assessment", "AuditEvent", "AuthSession", "Clinic", "Invite", "Patient",
-           "Rule", "ScoreValue", "Treatment", "User"]
+           "Rule", "Schedule", "ScoreValue", "Treatment", "User"]

@@ -59,7 +59,12 @@ class Assessment(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The schedule slot this answer was given for, and whether it came inside its window.
     slot_key: Mapped[str | None] = mapped_column(String(120))
+    #: Decided by the server from the slot's window and ``completed_at``; never by the client.
     in_window: Mapped[bool | None] = mapped_column(Boolean)
+    #: The schedule version whose window judged this answer, and that window (UTC).
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"))
+    window_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
 
 

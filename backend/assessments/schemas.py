@@ -48,7 +48,10 @@ class AssessmentSchema(Schema):
     source = fields.String()
     supersedes_id = fields.Integer(allow_none=True)
     slot_key = fields.String(allow_none=True)
-    in_window = fields.Boolean(allow_none=True)
+    in_window = fields.Boolean(allow_none=True, metadata={
+        "description": "Whether completed_at fell inside the slot's window (server decides)"})
+    window_opens_at = fields.DateTime(allow_none=True)
+    window_closes_at = fields.DateTime(allow_none=True)
     note = fields.String()
 
 

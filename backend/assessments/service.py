@@ -14,6 +14,7 @@ from ..errors import Conflict, NotFound, ValidationProblem
 from ..extensions import db
 from ..instruments.service import get_instrument
 from ..patients.models import Alert
+from ..schedules.service import resolve as resolve_slot
 from ..scoring import AnswerError, score
 from .models import Assessment, ScoreValue
 
@@ -48,6 +49,7 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
             f"{len(exc.problems)} answer(s) cannot be accepted: {exc}",
             errors=[p.to_dict() for p in exc.problems]) from None
 
+    slot = resolve_slot(patient, data.get("slot_key"), instrument.id, completed_at)
     supersedes = None
     if data.get("supersedes_id") is not None:
         supersedes = _superseded(patient, data["supersedes_id"], instrument.id)
@@ -58,8 +60,7 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
         answers=dict(data["answers"]), scores=result.to_dict(), complete=result.complete,
         completed_at=completed_at, received_at=now, client_uuid=client_uuid, source=source,
         supersedes_id=supersedes.id if supersedes else None,
-        entered_by_id=user.id if user else None, slot_key=data.get("slot_key"),
-        in_window=data.get("in_window"), note=data.get("note") or "",
+        entered_by_id=user.id if user else None, note=data.get("note") or "", **slot,
     )
     try:
         with db.session.begin_nested():

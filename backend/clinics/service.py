@@ -23,10 +23,13 @@ def create_clinic(*, name: str, slug: str, timezone: str = "UTC") -> Clinic:
 
 
 def _after_create(clinic: Clinic) -> None:
-    """Give a new clinic the preset response rules of the instruments it can use."""
+    """Give a new clinic the preset response rules of the instruments it can use, and the
+    default schedule."""
     from ..rules.service import install_presets
+    from ..schedules.service import install_default
 
     install_presets(clinic)
+    install_default(clinic)
 
 
 def clinic_by_slug(slug: str) -> Clinic:

@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from backend.schedules.service import DEFAULT_DEFINITION
+
 from ..conftest import PASSWORD, login, submission
 
 RULE = "phq9-phq-9-response"  # a preset every clinic has
@@ -72,6 +74,19 @@ ROUTES: dict[tuple[str, str], tuple[str, object]] = {
     ("/api/v1/patients/<int:patient_id>/assessments", "GET"): ("patient_of", None),
     ("/api/v1/patients/<int:patient_id>/assessments", "POST"): (
         "patient_of", lambda w: submission("nrs_pain", {"nrs_pain_1": 4})),
+    # Patient app (PWA): shells without patient data, the service worker and the manifest.
+    ("/join", "GET"): ("public", None),
+    ("/app", "GET"): ("public", None),
+    ("/app/answer", "GET"): ("public", None),
+    ("/app/progress", "GET"): ("public", None),
+    ("/sw.js", "GET"): ("public", None),
+    ("/manifest.webmanifest", "GET"): ("public", None),
+    ("/api/v1/schedule", "GET"): ("clinician", None),
+    ("/api/v1/schedule", "PUT"): ("clinician", lambda w: {"definition": DEFAULT_DEFINITION}),
+    ("/api/v1/patients/<int:patient_id>/due", "GET"): ("patient_of", None),
+    ("/api/v1/me", "GET"): ("patient", None),
+    ("/api/v1/me/due", "GET"): ("patient", None),
+    ("/api/v1/me/progress", "GET"): ("patient", None),
     ("/api/v1/assessments", "GET"): ("patient", None),
     ("/api/v1/rules", "GET"): ("clinician", None),
     ("/api/v1/rules", "POST"): ("clinician", {

@@ -1,0 +1,1 @@
+"""The signed-in patient's own views: profile with clinic texts, progress charts."""

@@ -1,0 +1,1 @@
+"""The patient app (PWA): page shells, service worker and manifest."""

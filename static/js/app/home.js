@@ -1,0 +1,135 @@
+// Home: what is due now, coming up and done; how many answers still wait on this phone.
+import { api, h, lang, onQueueChange, plural, registerWorker, sendSoon, slotTitle, t, when }
+  from './common.js';
+import { all, flush } from './queue.js';
+
+const $ = (id) => document.getElementById(id);
+let due = null;
+let titles = {};
+
+async function local() {
+  const recs = await all();
+  const bySlot = {};
+  for (const r of recs) {
+    if (r.slot_key && r.state !== 'rejected') (bySlot[r.slot_key] ||= {})[r.instrument_id] = r.state;
+  }
+  return { recs, bySlot };
+}
+
+async function renderSync(recs) {
+  const saved = recs.filter((r) => r.state === 'saved').length;
+  const rejected = recs.filter((r) => r.state === 'rejected').length;
+  const el = $('sync');
+  if (rejected) {
+    el.className = 'sync bad';
+    el.textContent = t('sync.rejected', { n: rejected });
+  } else if (saved) {
+    el.className = 'sync warn';
+    el.textContent = plural('sync.unsent', saved);
+  } else {
+    el.className = 'sync ok';
+    el.textContent = t('sync.all_sent');
+  }
+  el.dataset.unsent = String(saved);
+}
+
+function names(ids) {
+  return ids.map((id) => titles[id] || id).join(', ');
+}
+
+function card(slot, mine, kind) {
+  const localDone = mine[slot.key] || {};
+  const pending = slot.pending.filter((i) => !localDone[i]);
+  const li = h('li', { 'data-slot': slot.key, 'data-state': kind },
+    h('h3', {}, slotTitle(slot.label)));
+  if (kind === 'due') {
+    li.append(h('p', { class: slot.state === 'missed' ? 'late' : '' },
+      slot.state === 'missed' ? t('home.late') : t('home.due_by', { time: when(slot.closes_at) })));
+    li.append(h('p', { class: 'small' }, names(pending)));
+    const href = `/app/answer?slot=${encodeURIComponent(slot.key)}&i=${pending.join(',')}`;
+    const started = pending.length < slot.instruments.length;
+    li.append(h('a', { class: 'button primary big', href },
+      started ? t('home.continue') : t('home.start')));
+  } else if (kind === 'upcoming') {
+    li.append(h('p', {}, t('home.from', { time: when(slot.opens_at) })));
+    li.append(h('p', { class: 'small' }, names(slot.instruments)));
+  } else {
+    li.append(h('p', { class: 'small' }, names(slot.instruments)));
+    const states = slot.instruments.map((i) => localDone[i] || (slot.done.includes(i) ? 'sent' : 'saved'));
+    const state = states.includes('saved') ? 'saved' : 'sent';
+    li.append(h('p', { class: `tag ${state}`, 'data-sync': state }, t(`state.${state}`)));
+  }
+  return li;
+}
+
+async function render() {
+  const { recs, bySlot } = await local();
+  await renderSync(recs);
+  if (!due) return;
+  const lists = { due: [], upcoming: [], done: [...due.done] };
+  for (const slot of due.due) {
+    const mine = bySlot[slot.key] || {};
+    if (slot.pending.every((i) => mine[i])) lists.done.unshift(slot);
+    else lists.due.push(slot);
+  }
+  lists.upcoming = due.upcoming;
+  for (const kind of ['due', 'upcoming', 'done']) {
+    const ul = $(kind);
+    ul.replaceChildren(...lists[kind].map((s) => card(s, bySlot, kind)));
+    if (!lists[kind].length) ul.append(h('li', { class: 'empty' }, t(`home.none_${kind === 'due' ? 'due' : kind}`)));
+  }
+}
+
+async function load() {
+  const r = await api('/api/v1/me/due');
+  if (r.status === 401) {
+    if (r.data?.type === 'urn:ebb:problem:pin-required') {
+      $('unlock').hidden = false;
+      $('unlock-pin').focus();
+    } else {
+      $('notice').textContent = t('home.not_enrolled');
+      $('notice').hidden = false;
+    }
+    await render();
+    return;
+  }
+  $('unlock').hidden = true;
+  if (r.ok) {
+    due = r.data;
+    localStorage.setItem('ebb.tz', due.timezone);
+  }
+  $('notice').hidden = !(r.cached || r.offline);
+  $('notice').textContent = t('home.offline_data');
+  await render();
+  // Keep the patient's questionnaires on the phone for answering offline.
+  const ids = new Set([...(due?.due || []), ...(due?.upcoming || [])].flatMap((s) => s.instruments));
+  for (const id of ids) fetch(`/api/v1/instruments/${id}?lang=${lang}`).catch(() => {});
+  api('/api/v1/me').then((me) => {
+    if (me.ok) localStorage.setItem('ebb.crisis', me.data.clinic.crisis_text);
+  });
+}
+
+$('unlock').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const s = await api('/api/v1/auth/session');
+  const r = await api('/api/v1/auth/unlock', { method: 'POST', body: { pin: $('unlock-pin').value },
+                                               csrf: s.data?.csrf_token });
+  if (!r.ok) {
+    $('unlock-error').textContent = r.data?.detail || t('answer.not_found');
+    return;
+  }
+  $('unlock-pin').value = '';
+  await load();
+  await flush();
+});
+
+onQueueChange(() => render());
+
+(async () => {
+  const list = await api(`/api/v1/instruments?lang=${lang}`);
+  if (list.ok) titles = Object.fromEntries(list.data.map((i) => [i.id, i.title]));
+  await load();
+  registerWorker();
+  await sendSoon();
+  await load();
+})();
