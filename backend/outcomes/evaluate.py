@@ -1,0 +1,291 @@
+"""Score series + doses + rule -> one verdict per anchor.
+
+How the rule is applied (the DESIGN defaults, written down):
+
+- Time is elapsed real time: aware datetimes are compared and subtracted as instants (UTC),
+  exact to the microsecond, so daylight-saving changes shift nothing and window edges are
+  exact; anchors are turned into UTC before hours are added to them.
+- Anchors. each_session: every dose. first_of_course: the first dose of each course (doses
+  sharing a non-null `course`; a dose without one is a course of its own). last_of_course:
+  follow-up hours counted from the last dose of the course. In every case the baseline is
+  taken before the FIRST dose of the anchor's course (for each_session, before that dose).
+- Baseline: the last score (or the mean) in [first dose - span, first dose), strictly before.
+  With daily sessions the baseline of session 2 may be a score taken after session 1: each
+  anchor is judged on its own, as DESIGN says.
+- Windows may overlap: a point counts for every anchor whose window holds it.
+- Loss of response and the trajectory stop at the next anchor (the first dose of the next
+  anchor's course); the trajectory also stops at 5,040 h.
+- require_in_window: only answers inside their schedule window (in_window is True) decide the
+  verdict, onset, loss and the time-point changes; the baseline may be any answer.
+- A criterion threshold is met within 1e-9 of the score scale, so a drop of exactly 20% meets
+  ">= 20%". Percent changes divide by |baseline|.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from operator import attrgetter, itemgetter, lt
+
+from backend.outcomes.model import Dose, Rule, ScorePoint
+from backend.outcomes.verdict import ONE_HOUR, AnchorVerdict, Series, View
+
+#: How far after an anchor the trajectory (used for time-point statistics) reaches.
+TRAJECTORY_HOURS = 4320 + 720
+_TRAJECTORY = timedelta(hours=TRAJECTORY_HOURS)
+
+
+def _lower_all(xs: Iterable[float], a: float, s: float) -> list[bool]:
+    return [x <= a and x < s for x in xs]
+
+
+def _lower_any(xs: Iterable[float], a: float, s: float) -> list[bool]:
+    return [x <= a or x < s for x in xs]
+
+
+def _higher_all(xs: Iterable[float], a: float, s: float) -> list[bool]:
+    return [x >= a and x > s for x in xs]
+
+
+def _higher_any(xs: Iterable[float], a: float, s: float) -> list[bool]:
+    return [x >= a or x > s for x in xs]
+
+
+#: Whether each score meets the rule, given (inclusive, strict) limits; by (higher, any mode).
+_MEETS = {
+    (False, False): _lower_all,
+    (False, True): _lower_any,
+    (True, False): _higher_all,
+    (True, True): _higher_any,
+}
+
+
+def _hours(hours: float | None) -> timedelta | None:
+    return None if hours is None else timedelta(hours=hours)
+
+
+class Plan:
+    """A rule turned into the values the evaluation loop needs (built once per rule)."""
+
+    __slots__ = ("higher", "pick", "improve", "cut_inclusive", "cut_strict", "has_percent",
+                 "mean", "span", "start", "end", "evaluation", "nominal", "tolerance",
+                 "sustained", "require", "rc_scale", "anchor", "meets_many")
+
+    def __init__(self, rule: Rule):
+        any_mode = rule.criteria.mode == "any"
+        self.higher = rule.direction == "higher_is_better"
+        self.meets_many: Callable[..., list[bool]] = _MEETS[(self.higher, any_mode)]
+        #: How limits combine: the strictest when all must hold, the loosest when any may.
+        self.pick = min if self.higher == any_mode else max
+        items = rule.criteria.items
+        #: (absolute step, fraction of |baseline|) for each improvement criterion.
+        self.improve = tuple(
+            (float(c.value), 0.0) if c.kind == "absolute_improvement" else (0.0, c.value / 100.0)
+            for c in items if c.kind != "cutoff"
+        )
+        empty = math.inf if self.pick is min else -math.inf
+        self.cut_inclusive = self.pick((c.value for c in items if c.kind == "cutoff"
+                                        and c.inclusive), default=empty)
+        self.cut_strict = self.pick((c.value for c in items if c.kind == "cutoff"
+                                     and not c.inclusive), default=empty)
+        self.has_percent = rule.has_percent
+        self.mean = rule.baseline.method == "mean"
+        self.span = timedelta(hours=rule.baseline.span_hours)
+        window = rule.window
+        self.start = timedelta(hours=window.start_hours)
+        self.end = timedelta(hours=window.end_hours)
+        self.evaluation = window.evaluation
+        self.nominal = _hours(window.nominal_hours)
+        self.tolerance = _hours(window.tolerance_hours)
+        self.sustained = _hours(window.sustained_hours)
+        self.require = rule.require_in_window
+        self.rc_scale = None
+        if rule.sd is not None and rule.reliability is not None:
+            self.rc_scale = math.sqrt(2.0) * rule.sd * math.sqrt(1.0 - rule.reliability)
+        self.anchor = rule.anchor
+
+    def limits(self, base: float) -> tuple[float, float]:
+        """(inclusive, strict) score limits that a meeting point must reach, given a baseline.
+
+        A limit is loosened by 1e-9 of the scale so that a drop of exactly 20% meets ">= 20%".
+        """
+        if not self.improve:
+            return self.cut_inclusive, self.cut_strict
+        size = abs(base)
+        slack = 1e-9 * max(1.0, size)
+        if self.higher:
+            steps = [base + step + fraction * size - slack for step, fraction in self.improve]
+        else:
+            steps = [base - step - fraction * size + slack for step, fraction in self.improve]
+        return self.pick(self.pick(steps), self.cut_inclusive), self.cut_strict
+
+
+@lru_cache(maxsize=128)
+def plan_for(rule: Rule) -> Plan:
+    return Plan(rule)
+
+
+_AT = attrgetter("at")
+_TIME_ID = itemgetter(0, 1)
+
+
+def _content(p: ScorePoint) -> tuple:
+    return p.at, p.value, repr(p.in_window), repr(p.assessment_id)
+
+
+def _series(points: Sequence[ScorePoint], require: bool) -> Series:
+    pts = [p for p in points if p.value is not None and -math.inf < p.value < math.inf]
+    ats = [p.at for p in pts]
+    try:
+        # Comparing a naive datetime with an aware one raises TypeError; all naive is caught
+        # below. Equal times are ordered by content, never by input order.
+        if not all(map(lt, ats, ats[1:])):
+            pts.sort(key=_AT)
+            ats = [p.at for p in pts]
+            if not all(map(lt, ats, ats[1:])):
+                pts.sort(key=_content)
+                ats = [p.at for p in pts]
+        if ats and ats[0].utcoffset() is None:
+            raise TypeError
+    except TypeError as exc:
+        raise ValueError("every ScorePoint.at must be timezone-aware") from exc
+    counted = [p.in_window is True for p in pts] if require else None
+    return Series(ats, [p.value for p in pts], pts, counted)
+
+
+def _anchors(doses: Sequence[Dose], mode: str
+             ) -> list[tuple[Dose, datetime, datetime, datetime | None, tuple]]:
+    """(anchor dose, baseline reference, follow-up reference, next anchor, dose ids); UTC."""
+    if any(d.at.utcoffset() is None for d in doses):
+        raise ValueError("every Dose.at must be timezone-aware")
+    ordered = sorted([(d.at.astimezone(UTC), str(d.id), d) for d in doses], key=_TIME_ID)
+    if mode == "each_session":
+        groups = [[row] for row in ordered]
+    else:
+        courses: dict[object, list] = {}
+        for row in ordered:
+            course = row[2].course
+            courses.setdefault(("dose", row[1]) if course is None else course, []).append(row)
+        groups = list(courses.values())
+    starts = [group[0][0] for group in groups]
+    out = []
+    for group in groups:
+        first, anchor = group[0], group[-1] if mode == "last_of_course" else group[0]
+        k = bisect_right(starts, anchor[0])
+        out.append((anchor[2], first[0], anchor[0], starts[k] if k < len(starts) else None,
+                    tuple(row[2].id for row in group)))
+    if mode == "last_of_course":  # otherwise already in order
+        out.sort(key=lambda a: (a[2], str(a[0].id)))
+    return out
+
+
+def evaluate(points: Sequence[ScorePoint], doses: Sequence[Dose], rule: Rule
+             ) -> list[AnchorVerdict]:
+    """One patient's verdicts under `rule`, sorted by anchor time; input order does not matter.
+
+    `points` are one patient's scores of the rule's instrument score (values None, NaN or
+    infinite are ignored); `doses` that patient's treatments. Datetimes must be timezone-aware.
+    """
+    plan = plan_for(rule)
+    series = _series(points, plan.require)
+    return [_judge(series, plan, *anchor) for anchor in _anchors(doses, plan.anchor)]
+
+
+def _judge(series: Series, plan: Plan, dose: Dose, base_ref: datetime, anchor: datetime,
+           next_anchor: datetime | None, dose_ids: tuple) -> AnchorVerdict:
+    ats, values, counted = series.ats, series.values, series.counted
+    b_hi = bisect_left(ats, base_ref)
+    b_lo = bisect_left(ats, base_ref - plan.span, 0, b_hi)
+    w_lo = bisect_left(ats, anchor + plan.start)
+    w_hi = bisect_right(ats, anchor + plan.end, w_lo)
+    horizon = len(ats) if next_anchor is None else bisect_left(ats, next_anchor)
+    t_lo = bisect_left(ats, anchor)
+    t_hi = min(horizon, bisect_right(ats, anchor + _TRAJECTORY, t_lo))
+
+    base = base_at = limits = reason = None
+    if b_hi == b_lo:
+        reason = "no_baseline"
+    else:
+        base = values[b_hi - 1] if not plan.mean else math.fsum(values[b_lo:b_hi]) / (b_hi - b_lo)
+        base_at = series.points[b_hi - 1].at
+        if base == 0 and plan.has_percent:
+            reason = "baseline_zero"
+        else:
+            limits = plan.limits(base)
+
+    lo, hi = w_lo, w_hi
+    if plan.evaluation == "nearest" and plan.tolerance is not None:
+        lo = bisect_left(ats, anchor + plan.nominal - plan.tolerance, w_lo, w_hi)
+        hi = bisect_right(ats, anchor + plan.nominal + plan.tolerance, lo, w_hi)
+    if counted is None:
+        idx, xs = range(lo, hi), values[lo:hi]
+    else:
+        idx = [i for i in range(lo, hi) if counted[i]]
+        xs = [values[i] for i in idx]
+    if reason is None and not idx:
+        reason = "no_followup" if lo == hi else "out_of_window"
+
+    onset = loss = end = None
+    if reason is None:
+        onset = _onset(plan, ats, idx, plan.meets_many(xs, *limits), anchor)
+    if onset is not None:
+        if counted is None:
+            rest, xs = range(onset + 1, horizon), values[onset + 1:horizon]
+        else:
+            rest = [i for i in range(onset + 1, horizon) if counted[i]]
+            xs = [values[i] for i in rest]
+        later = plan.meets_many(xs, *limits)
+        if False in later:
+            end = loss = rest[later.index(False)]
+        else:
+            end = rest[-1] if rest else onset
+
+    if reason:
+        verdict = "not_evaluable"
+    else:
+        verdict = "responder" if onset is not None else "non_responder"
+    onset_h = None if onset is None else (ats[onset] - anchor) / ONE_HOUR
+    return AnchorVerdict(
+        dose=dose,
+        verdict=verdict,
+        reason=reason,
+        baseline=base,
+        baseline_at=base_at,
+        baseline_n=b_hi - b_lo if plan.mean else min(1, b_hi - b_lo),
+        onset_hours=onset_h,
+        loss_hours=None if loss is None else (ats[loss] - anchor) / ONE_HOUR,
+        duration_hours=None if onset is None else (ats[end] - ats[onset]) / ONE_HOUR,
+        censored=onset is not None and loss is None,
+        dose_ids=dose_ids,
+        view=View(series, plan, anchor, base, limits, (w_lo, w_hi), (t_lo, t_hi)),
+    )
+
+
+def _onset(plan: Plan, ats: list[datetime], idx: Sequence[int], meets: list[bool],
+           anchor: datetime) -> int | None:
+    """Index (into the series) where the response begins, or None for a non-responder.
+
+    `idx` are the counted points of the window, `meets` whether each meets the criteria.
+    """
+    evaluation = plan.evaluation
+    if evaluation == "any":
+        return idx[meets.index(True)] if True in meets else None
+    if evaluation == "all":
+        return idx[0] if all(meets) else None
+    if evaluation == "nearest":
+        target = anchor + plan.nominal
+        j = min(range(len(idx)), key=lambda k: (abs(ats[idx[k]] - target), k))
+        return idx[j] if meets[j] else None
+    start = None  # sustained: the first run of meeting points long enough
+    for k, ok in enumerate(meets):
+        if not ok:
+            start = None
+            continue
+        if start is None:
+            start = k
+        if ats[idx[k]] - ats[idx[start]] >= plan.sustained:
+            return idx[start]
+    return None

@@ -1,0 +1,291 @@
+"""What `evaluate` returns: one verdict per anchor, with its follow-ups and trajectory.
+
+Follow-up rows are built when they are read, not during evaluation: a cohort of 10,000
+patients needs the verdicts and a few changes per anchor, not half a million row objects.
+For that each verdict keeps a `view` (left out of equality and repr) onto its patient's
+sorted series: the anchor, the baseline, the criteria limits and two index ranges.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from backend.outcomes.model import Dose
+
+if TYPE_CHECKING:
+    from backend.outcomes.evaluate import Plan
+
+ONE_HOUR = timedelta(hours=1)
+Verdict = Literal["responder", "non_responder", "not_evaluable"]
+#: Reasons for 'not_evaluable', in the order they are checked.
+REASONS = ("no_baseline", "baseline_zero", "no_followup", "out_of_window")
+
+
+def iso(at: datetime | None) -> str | None:
+    """A datetime as ISO 8601 in UTC, for JSON."""
+    return None if at is None else at.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """One score after the anchor, compared with the baseline.
+
+    change_abs and change_pct are the signed score change as clinicians read it (x - baseline;
+    "fatigue -38.7%"); improvement_pct has the sign of the instrument's direction (positive is
+    better). `counted` is False for an answer outside its schedule window when the rule
+    requires in-window answers. rc/reliable: Jacobson-Truax, when the rule gives sd and
+    reliability.
+    """
+
+    at: datetime
+    hours: float
+    value: float
+    change_abs: float | None
+    change_pct: float | None
+    improvement_pct: float | None
+    meets: bool
+    in_window: bool | None
+    counted: bool
+    rc: float | None = None
+    reliable: bool | None = None
+    assessment_id: int | str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in FOLLOWUP_FIELDS}
+        out["at"] = iso(self.at)
+        return out
+
+
+FOLLOWUP_FIELDS = tuple(FollowUp.__dataclass_fields__)
+
+
+def percent_change(x: float, base: float) -> float | None:
+    """100 * (x - base) / |base|; None when it cannot be told (base 0, or too near 0)."""
+    if not base:
+        return None
+    change = 100.0 * (x - base) / abs(base)
+    return change if -math.inf < change < math.inf else None
+
+
+class Series:
+    """One patient's usable points sorted by time, as parallel lists.
+
+    `ats` are the points' own aware datetimes: comparing them is exact to the microsecond and
+    happens in UTC whatever their zone, and it is cheaper than converting each one.
+    """
+
+    __slots__ = ("ats", "values", "points", "counted")
+
+    def __init__(self, ats: list[datetime], values: list[float], points: list[Any],
+                 counted: list[bool] | None):
+        self.ats = ats
+        self.values = values
+        self.points = points
+        #: None when every point counts; else whether each point may decide a verdict.
+        self.counted = counted
+
+
+class View:
+    """Where one anchor sits in its patient's series; builds FollowUp rows on demand."""
+
+    __slots__ = ("series", "plan", "anchor", "baseline", "limits", "window", "trajectory")
+
+    def __init__(self, series: Series, plan: Plan, anchor: datetime, baseline: float | None,
+                 limits: tuple[float, float] | None, window: tuple[int, int],
+                 trajectory: tuple[int, int]):
+        self.series = series
+        self.plan = plan
+        #: The anchor time in UTC.
+        self.anchor = anchor
+        self.baseline = baseline
+        #: Score limits that a meeting point must reach; None when nothing can be judged.
+        self.limits = limits
+        #: Index ranges [lo, hi) into the series.
+        self.window = window
+        self.trajectory = trajectory
+
+    def _values(self, i: int) -> tuple:
+        """The FollowUp fields of series point i, in field order."""
+        series, plan, base = self.series, self.plan, self.baseline
+        x = series.values[i]
+        point = series.points[i]
+        change_abs = change_pct = improvement_pct = rc = reliable = None
+        if base is not None:
+            change_abs = x - base
+            change_pct = percent_change(x, base)
+            if change_pct is not None:
+                improvement_pct = change_pct if plan.higher else -change_pct
+            if plan.rc_scale is not None:
+                rc = change_abs / plan.rc_scale
+                reliable = abs(rc) > 1.96
+        meets = self.limits is not None and plan.meets_many((x,), *self.limits)[0]
+        counted = series.counted is None or series.counted[i]
+        return (point.at, (series.ats[i] - self.anchor) / ONE_HOUR, x, change_abs, change_pct,
+                improvement_pct, meets, point.in_window, counted, rc, reliable,
+                point.assessment_id)
+
+    def rows(self, bounds: tuple[int, int]) -> tuple[FollowUp, ...]:
+        return tuple(FollowUp(*self._values(i)) for i in range(*bounds))
+
+    def row_dicts(self, bounds: tuple[int, int]) -> list[dict[str, Any]]:
+        """As [row.to_dict() for row in rows(bounds)], without building the rows."""
+        out = []
+        for i in range(*bounds):
+            row = dict(zip(FOLLOWUP_FIELDS, self._values(i), strict=True))
+            row["at"] = iso(row["at"])
+            out.append(row)
+        return out
+
+    def changes_near(self, targets: Sequence[tuple[timedelta, timedelta, timedelta]]
+                     ) -> list[float | None]:
+        """Signed % change of the counted point nearest each (nominal, low, high) offset.
+
+        Targets must be sorted by `low`. The earlier point wins a tie. This runs once per
+        anchor and time point of a cohort, hence the fast path for a single candidate.
+        """
+        lo, hi = self.trajectory
+        scale = 100.0 / abs(self.baseline) if self.baseline and lo < hi else math.inf
+        if scale == math.inf:  # no baseline, baseline 0 (or nearly), or no trajectory
+            return [None] * len(targets)
+        base = self.baseline
+        ats, values, counted, anchor = (self.series.ats, self.series.values,
+                                        self.series.counted, self.anchor)
+        out: list[float | None] = []
+        for nominal, low, high in targets:
+            i = bisect_left(ats, anchor + low, lo, hi)
+            if i == hi:  # nothing this late, nor for any later target
+                break
+            end = anchor + high
+            if ats[i] > end:
+                out.append(None)
+                continue
+            if counted is None and (i + 1 == hi or ats[i + 1] > end):
+                best = i
+            else:
+                best, best_gap, target = -1, None, anchor + nominal
+                while i < hi and ats[i] <= end:
+                    if counted is None or counted[i]:
+                        gap = abs(ats[i] - target)
+                        if best_gap is None or gap < best_gap:
+                            best, best_gap = i, gap
+                    i += 1
+                if best < 0:
+                    out.append(None)
+                    continue
+            change = (values[best] - base) * scale
+            out.append(change if -math.inf < change < math.inf else None)
+        out.extend([None] * (len(targets) - len(out)))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorVerdict:
+    """The verdict for one anchor (a dose, or a course judged from its first or last dose).
+
+    `dose` is the anchor dose; its id, time, course, session, arm, period and drug are also
+    readable as anchor_dose_id, anchor_at, course ... Hours are counted from `anchor_at`.
+    onset_hours: when the evidence that made the anchor a responder begins (the first meeting
+    point for 'any', the first point for 'all', the deciding point for 'nearest', the start
+    of the first long-enough run for 'sustained'). loss_hours: the first counted point after
+    onset, up to the next anchor of the rule, that no longer meets the criteria.
+    duration_hours: loss - onset, or, when no loss was seen (`censored`), the last meeting
+    point - onset.
+    """
+
+    dose: Dose
+    verdict: Verdict
+    reason: str | None
+    baseline: float | None
+    baseline_at: datetime | None
+    baseline_n: int
+    onset_hours: float | None
+    loss_hours: float | None
+    duration_hours: float | None
+    censored: bool
+    dose_ids: tuple[int | str, ...]
+    view: View | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def anchor_dose_id(self) -> int | str:
+        return self.dose.id
+
+    @property
+    def anchor_at(self) -> datetime:
+        return self.dose.at
+
+    @property
+    def course(self) -> str | None:
+        return self.dose.course
+
+    @property
+    def session(self) -> int | None:
+        return self.dose.session
+
+    @property
+    def arm(self) -> str | None:
+        return self.dose.arm
+
+    @property
+    def period(self) -> int | None:
+        return self.dose.period
+
+    @property
+    def drug(self) -> str:
+        return self.dose.drug
+
+    @property
+    def evaluable(self) -> bool:
+        return self.verdict != "not_evaluable"
+
+    @property
+    def responder(self) -> bool:
+        return self.verdict == "responder"
+
+    @property
+    def followups(self) -> tuple[FollowUp, ...]:
+        """Every point inside the rule's window (also those that did not count)."""
+        return () if self.view is None else self.view.rows(self.view.window)
+
+    @property
+    def trajectory(self) -> tuple[FollowUp, ...]:
+        """Every point from the anchor up to 5,040 h (month 6 + 30 days) or the next anchor."""
+        return () if self.view is None else self.view.rows(self.view.trajectory)
+
+    def change_pct_near(self, nominal_hours: float, tolerance_hours: float) -> float | None:
+        """Signed % change of the counted trajectory point nearest a nominal time."""
+        if self.view is None:
+            return None
+        nominal, tolerance = timedelta(hours=nominal_hours), timedelta(hours=tolerance_hours)
+        return self.view.changes_near(((nominal, nominal - tolerance, nominal + tolerance),))[0]
+
+    def to_dict(self, *, trajectory: bool = True) -> dict[str, Any]:
+        out = {
+            "anchor_dose_id": self.anchor_dose_id,
+            "anchor_at": iso(self.anchor_at),
+            "course": self.course,
+            "session": self.session,
+            "arm": self.arm,
+            "period": self.period,
+            "drug": self.drug,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "baseline": self.baseline,
+            "baseline_at": iso(self.baseline_at),
+            "baseline_n": self.baseline_n,
+            "onset_hours": self.onset_hours,
+            "loss_hours": self.loss_hours,
+            "duration_hours": self.duration_hours,
+            "censored": self.censored,
+            "dose_ids": list(self.dose_ids),
+            "followups": [] if self.view is None else self.view.row_dicts(self.view.window),
+        }
+        if trajectory:
+            out["trajectory"] = [] if self.view is None else self.view.row_dicts(
+                self.view.trajectory)
+        return out
+

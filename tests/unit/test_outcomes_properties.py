@@ -1,0 +1,138 @@
+"""Properties that must hold for any data: bounded rates, monotone thresholds, invariances."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_outcomes_support import T0
+
+from backend.outcomes import Dose, Rule, ScorePoint, evaluate, summarize, wilson_interval
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+values_st = st.one_of(st.none(), st.integers(0, 20), st.floats(0, 100, allow_nan=False))
+
+
+@st.composite
+def patients(draw):
+    """(points, doses): up to 4 doses, and answers from 2 days before to 9 days after them."""
+    offsets = draw(st.lists(st.integers(-300, 4_000), min_size=1, max_size=4))
+    doses = [Dose(f"d{i}", T0 + timedelta(minutes=m), course=draw(st.sampled_from([None, "c"])),
+                  arm=("a", "b")[i % 2], period=1 + i % 2) for i, m in enumerate(offsets)]
+    points = []
+    for _ in range(draw(st.integers(0, 30))):
+        around = draw(st.sampled_from(doses)).at
+        points.append(ScorePoint(around + timedelta(minutes=draw(st.integers(-2_880, 12_960))),
+                                 draw(values_st), draw(st.integers(0, 3)),
+                                 draw(st.sampled_from([True, False, None]))))
+    return points, doses
+
+
+@st.composite
+def rule_dicts(draw):
+    evaluation = draw(st.sampled_from(["any", "all", "nearest", "sustained"]))
+    start, length = draw(st.integers(0, 48)), draw(st.integers(1, 240))
+    window = {"start_hours": start, "end_hours": start + length, "evaluation": evaluation}
+    if evaluation == "nearest":
+        window["nominal_hours"] = start + draw(st.integers(0, length))
+        if draw(st.booleans()):
+            window["tolerance_hours"] = draw(st.integers(0, 48))
+    if evaluation == "sustained":
+        window["sustained_hours"] = draw(st.integers(0, length))
+    items = [{"kind": "percent_improvement", "value": draw(st.integers(5, 90))}]
+    items += draw(st.lists(st.one_of(
+        st.builds(lambda v: {"kind": "absolute_improvement", "value": v}, st.integers(1, 5)),
+        st.builds(lambda v, inc: {"kind": "cutoff", "value": v, "inclusive": inc},
+                  st.integers(0, 20), st.booleans()),
+    ), max_size=2))
+    return {
+        "name": "property",
+        "instrument": "nrs",
+        "score": "total",
+        "direction": draw(st.sampled_from(["lower_is_better", "higher_is_better"])),
+        "criteria": {draw(st.sampled_from(["all", "any"])): items},
+        "window": window,
+        "baseline": {"method": draw(st.sampled_from(["last", "mean"])),
+                     "span_hours": draw(st.integers(24, 400))},
+        "anchor": draw(st.sampled_from(["each_session", "first_of_course", "last_of_course"])),
+        "require_in_window": draw(st.booleans()),
+    }
+
+
+def essence(verdicts):
+    """What a verdict says, without absolute times."""
+    return [(v.anchor_dose_id, v.verdict, v.reason, v.baseline, v.baseline_n, v.onset_hours,
+             v.loss_hours, v.duration_hours, v.censored,
+             [(f.hours, f.value, f.meets, f.counted) for f in v.followups],
+             [(f.hours, f.change_pct) for f in v.trajectory]) for v in verdicts]
+
+
+@SETTINGS
+@given(st.integers(0, 500), st.integers(0, 500))
+def test_the_wilson_interval_contains_the_observed_rate(k, n):
+    k = min(k, n)
+    low, high = wilson_interval(k, n)
+    if n == 0:
+        assert (low, high) == (None, None)
+    else:
+        assert 0 <= low <= k / n <= high <= 1
+
+
+@SETTINGS
+@given(st.lists(patients(), min_size=1, max_size=6), rule_dicts(),
+       st.sampled_from(["none", "arm", "period", "arm_period", "drug"]),
+       st.sampled_from(["anchor", "patient"]))
+def test_cohort_rates_lie_in_0_1_inside_their_interval(patients, rule, group_by, per):
+    rule = Rule.from_dict(rule)
+    verdicts = {i: evaluate(points, doses, rule) for i, (points, doses) in enumerate(patients)}
+    for group in summarize(verdicts, group_by=group_by, per=per).groups:
+        assert group.responders <= group.evaluable <= group.units
+        if group.evaluable:
+            assert 0 <= group.ci_low <= group.rate <= group.ci_high <= 1
+        else:
+            assert group.rate is None and group.ci_low is None
+
+
+@SETTINGS
+@given(patients(), rule_dicts())
+def test_a_responder_under_a_30_percent_rule_is_a_responder_under_a_20_percent_rule(
+        patient, data):
+    points, doses = patient
+    data["criteria"] = {mode: [{**items[0], "value": 30}, *items[1:]]
+                        for mode, items in data["criteria"].items()}
+    strict = evaluate(points, doses, Rule.from_dict(data))
+    data["criteria"] = {mode: [{**items[0], "value": 20}, *items[1:]]
+                        for mode, items in data["criteria"].items()}
+    lenient = evaluate(points, doses, Rule.from_dict(data))
+    for hard, easy in zip(strict, lenient, strict=True):
+        if hard.responder:
+            assert easy.responder
+        assert hard.evaluable == easy.evaluable
+
+
+@SETTINGS
+@given(patients(), rule_dicts(),
+       st.timedeltas(min_value=timedelta(days=-3650), max_value=timedelta(days=3650)))
+def test_shifting_every_time_by_the_same_amount_changes_no_verdict(patient, data, shift):
+    points, doses = patient
+    rule = Rule.from_dict(data)
+    moved_points = [ScorePoint(p.at + shift, p.value, p.assessment_id, p.in_window)
+                    for p in points]
+    moved_doses = [Dose(d.id, d.at + shift, d.drug, d.course, d.session, d.arm, d.period)
+                   for d in doses]
+    assert essence(evaluate(moved_points, moved_doses, rule)) == essence(
+        evaluate(points, doses, rule))
+
+
+@SETTINGS
+@given(patients(), rule_dicts(), st.randoms(use_true_random=False))
+def test_shuffling_the_input_rows_changes_nothing(patient, data, rng):
+    points, doses = patient
+    rule = Rule.from_dict(data)
+    shuffled_points, shuffled_doses = list(points), list(doses)
+    rng.shuffle(shuffled_points)
+    rng.shuffle(shuffled_doses)
+    before = [v.to_dict() for v in evaluate(points, doses, rule)]
+    assert [v.to_dict() for v in evaluate(shuffled_points, shuffled_doses, rule)] == before
