@@ -5,73 +5,21 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime
-from http.cookiejar import CookieJar
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from ..conftest import ON_PG, PG_URL
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Http:
-    """A tiny cookie-keeping JSON client for a real server."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        self.csrf = None
-
-    def call(self, method: str, path: str, body: dict | None = None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if self.csrf:
-            request.add_header("X-CSRF-Token", self.csrf)
-        with self.opener.open(request, timeout=10) as response:
-            payload = json.loads(response.read() or b"null")
-            if isinstance(payload, dict) and payload.get("csrf_token"):
-                self.csrf = payload["csrf_token"]
-            return response.status, payload
+from .live import Http, gunicorn
 
 
 @pytest.fixture
-def server(database_url, tmp_path):
+def server(database_url):
     """gunicorn with 2 workers on the test database; yields (base_url, process)."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "durability",
-           "RATELIMIT_ENABLED": "false", "SQLITE_SYNCHRONOUS": "FULL"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "backend.wsgi:app"], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/v1/instruments", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
-    yield base, proc
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    with gunicorn(database_url) as running:
+        yield running
 
 
 def test_an_acknowledged_answer_survives_kill_9(server, database_url, app, make_clinic,

@@ -1,0 +1,98 @@
+"""Run every benchmark in ``bench/`` and write ``bench/results.json`` plus a table.
+
+Each module in this folder with a ``main()`` is a benchmark; it returns a dict of results
+(or None) and prints its own lines; a ``headline`` key, if any, goes into the summary table.
+Modules that set ``QUICK = True`` get ``--quick`` from ``python -m bench --quick``.
+A module that is missing, fails to import or fails to run is reported and skipped: one
+broken benchmark does not hide the others.
+Run: ``./dev bench`` or ``python -m bench [--only NAME ...] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import pkgutil
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+#: Run first (the load test wants a quiet machine); the rest follow in name order.
+FIRST = ("submissions",)
+SKIP = {"__main__", "bare_app", "load"}
+
+
+def discover() -> list[str]:
+    names = sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name not in SKIP)
+    return [n for n in FIRST if n in names] + [n for n in names if n not in FIRST]
+
+
+def run_one(name: str, quick: bool) -> dict:
+    started = time.perf_counter()
+    try:
+        module = importlib.import_module(f"bench.{name}")
+    except Exception as exc:  # a peer's benchmark may be half-written
+        return {"status": "import failed", "error": f"{type(exc).__name__}: {exc}"}
+    main = getattr(module, "main", None)
+    if main is None:
+        return {"status": "no main()"}
+    kwargs = {}
+    if "argv" in inspect.signature(main).parameters:
+        kwargs["argv"] = ["--quick"] if quick and getattr(module, "QUICK", False) else []
+    saved_argv = sys.argv
+    sys.argv = [f"bench/{name}.py"]  # a main() that parses sys.argv sees no options of ours
+    try:
+        result = main(**kwargs)
+    except SystemExit as exc:
+        return {"status": "exited", "error": f"exit {exc.code}"}
+    except Exception as exc:
+        traceback.print_exc()
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                "seconds": round(time.perf_counter() - started, 1)}
+    finally:
+        sys.argv = saved_argv
+    return {"status": "ok", "seconds": round(time.perf_counter() - started, 1),
+            "result": result}
+
+
+def table(results: dict) -> str:
+    lines = [f"{'benchmark':<22} {'status':<14} {'time':>7}  headline", "-" * 78]
+    for name, entry in results["benchmarks"].items():
+        headline = ""
+        result = entry.get("result")
+        if isinstance(result, dict):
+            headline = result.get("headline") or ""
+        if not headline and entry.get("error"):
+            headline = entry["error"][:60]
+        seconds = f"{entry['seconds']:.0f} s" if "seconds" in entry else ""
+        lines.append(f"{name:<22} {entry['status']:<14} {seconds:>7}  {headline}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="module names to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    parser.add_argument("--out", default=str(HERE / "results.json"))
+    args = parser.parse_args(argv)
+    names = discover()
+    if args.only:
+        names = [n for n in names if n in args.only]
+    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+               "python": sys.version.split()[0], "benchmarks": {}}
+    for name in names:
+        print(f"\n=== {name}", flush=True)
+        results["benchmarks"][name] = run_one(name, args.quick)
+    Path(args.out).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print("\n" + table(results))
+    print(f"\nwritten: {args.out}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
