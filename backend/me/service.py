@@ -44,7 +44,7 @@ def progress(patient, lang: str = "en") -> list[dict]:
             "count": len(series), "latest": series[-1].value, "latest_at": series[-1].at,
             "svg": line_chart(series, doses=doses, y_range=tuple(primary.range),
                               direction=primary.direction, title=title, tz=tz,
-                              chart_id=f"chart-{instrument_id}"),
+                              chart_id=f"chart-{instrument_id}", width=360, height=230),
         })
     record("patient.progress", clinic_id=patient.clinic_id, patient_id=patient.id,
            target_type="patient", target_id=patient.id)

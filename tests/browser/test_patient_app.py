@@ -92,7 +92,7 @@ def test_a_patient_enrols_answers_offline_and_every_answer_arrives_exactly_once(
     for instrument, title in (("nrs_pain", "Pain"), ("nrs_fatigue", "Fatigue"),
                               ("nrs_sleep", "Sleep")):
         used[instrument] = answer(page, taps, instrument, [6], title=title)
-        expect(page.locator("#status")).to_have_text("Sent")
+        expect(page.locator("#status")).to_have_text("Your last answers were sent.")
 
     context.set_offline(True)
     expect(page.locator("#inst-title")).to_contain_text("PEG")
@@ -133,7 +133,7 @@ def test_the_server_decides_the_window_and_stores_the_slot(app, page, invite, ax
     enrol(page, invite, axe_check)
     page.locator("#due li[data-slot='r.0']").get_by_role("link", name="Start").click()
     answer(page, Taps(page), "gad7", [0] * 7, title="GAD-7")
-    expect(page.locator("#status")).to_have_text("Sent")
+    expect(page.locator("#status")).to_have_text("Your last answers were sent.")
     with app.app_context():
         row = db.session.scalar(select(Assessment))
         assert (row.slot_key, row.in_window) == ("r.0", True)
@@ -176,7 +176,7 @@ def test_progress_shows_a_server_drawn_chart_with_the_dose(app, clinician_client
         "given_at": "2026-01-01T09:00:00+00:00"})
     page.locator("#due li[data-slot='r.0']").get_by_role("link", name="Start").click()
     answer(page, Taps(page), "gad7", [1, 2, 2, 1, 0, 1, 1], title="GAD-7")
-    expect(page.locator("#status")).to_have_text("Sent")
+    expect(page.locator("#status")).to_have_text("Your last answers were sent.")
     page.get_by_role("link", name="My progress").click()
     chart = page.locator("svg.chart")
     expect(chart).to_have_count(1)

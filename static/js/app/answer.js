@@ -155,7 +155,7 @@ async function save(step) {
     renderForm(step, rec.errors?.length ? rec.errors : [{ field: 'answers', reason: rec.detail }]);
     return;
   }
-  status(rec?.state === 'sent' ? t('answer.sent') : t('answer.saved'));
+  status(rec?.state === 'sent' ? t('answer.prev_sent') : t('answer.prev_saved'));
   const flagged = SAFETY[step.def.id] && step.answers[SAFETY[step.def.id]] > 0;
   if (rec?.crisis_text || flagged) {
     await crisis(rec?.crisis_text || localStorage.getItem('ebb.crisis') || '');

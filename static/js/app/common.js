@@ -41,7 +41,8 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export function when(iso) {
-  return new Intl.DateTimeFormat(lang, { weekday: 'short', day: 'numeric', month: 'short',
+  const locale = navigator.language?.startsWith(lang) ? navigator.language : lang;
+  return new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short',
                                          hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
 }
 

@@ -5,7 +5,8 @@ import { all, flush } from './queue.js';
 
 const $ = (id) => document.getElementById(id);
 let due = null;
-let titles = {};
+let sizes = {};
+const UPCOMING_SHOWN = 3;
 
 async function local() {
   const recs = await all();
@@ -33,8 +34,10 @@ async function renderSync(recs) {
   el.dataset.unsent = String(saved);
 }
 
-function names(ids) {
-  return ids.map((id) => titles[id] || id).join(', ');
+// "5 short questionnaires · about 2 min": about 5 s per question and 5 s per questionnaire.
+function size(ids) {
+  const seconds = ids.reduce((n, id) => n + 5 + 5 * (sizes[id] || 5), 0);
+  return plural('home.count', ids.length, { min: Math.max(1, Math.round(seconds / 60)) });
 }
 
 function card(slot, mine, kind) {
@@ -45,16 +48,16 @@ function card(slot, mine, kind) {
   if (kind === 'due') {
     li.append(h('p', { class: slot.state === 'missed' ? 'late' : '' },
       slot.state === 'missed' ? t('home.late') : t('home.due_by', { time: when(slot.closes_at) })));
-    li.append(h('p', { class: 'small' }, names(pending)));
+    li.append(h('p', { class: 'small' }, size(pending)));
     const href = `/app/answer?slot=${encodeURIComponent(slot.key)}&i=${pending.join(',')}`;
     const started = pending.length < slot.instruments.length;
     li.append(h('a', { class: 'button primary big', href },
       started ? t('home.continue') : t('home.start')));
   } else if (kind === 'upcoming') {
     li.append(h('p', {}, t('home.from', { time: when(slot.opens_at) })));
-    li.append(h('p', { class: 'small' }, names(slot.instruments)));
+    li.append(h('p', { class: 'small' }, size(slot.instruments)));
   } else {
-    li.append(h('p', { class: 'small' }, names(slot.instruments)));
+    li.append(h('p', { class: 'small' }, size(slot.instruments)));
     const states = slot.instruments.map((i) => localDone[i] || (slot.done.includes(i) ? 'sent' : 'saved'));
     const state = states.includes('saved') ? 'saved' : 'sent';
     li.append(h('p', { class: `tag ${state}`, 'data-sync': state }, t(`state.${state}`)));
@@ -72,7 +75,7 @@ async function render() {
     if (slot.pending.every((i) => mine[i])) lists.done.unshift(slot);
     else lists.due.push(slot);
   }
-  lists.upcoming = due.upcoming;
+  lists.upcoming = due.upcoming.slice(0, UPCOMING_SHOWN);
   for (const kind of ['due', 'upcoming', 'done']) {
     const ul = $(kind);
     ul.replaceChildren(...lists[kind].map((s) => card(s, bySlot, kind)));
@@ -127,7 +130,7 @@ onQueueChange(() => render());
 
 (async () => {
   const list = await api(`/api/v1/instruments?lang=${lang}`);
-  if (list.ok) titles = Object.fromEntries(list.data.map((i) => [i.id, i.title]));
+  if (list.ok) sizes = Object.fromEntries(list.data.map((i) => [i.id, i.items]));
   await load();
   registerWorker();
   await sendSoon();
