@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 STATES = ("due", "upcoming", "done", "missed")
 KEY = re.compile(r"^(?:d(?P<tid>\d+)\.(?P<slot>[a-z0-9_]+)|r\.(?P<n>\d+))$")
@@ -54,6 +54,12 @@ class Slot:
                 "pending": [i for i in self.instruments if i not in self.done]}
 
 
+def _utc(doses: Sequence[Dose]) -> list[Dose]:
+    """Doses in UTC: Python adds a timedelta to an aware local time on the wall clock (a day
+    across a DST change would be 23 or 25 real hours), so all arithmetic happens in UTC."""
+    return [Dose(d.id, d.given_at.astimezone(UTC), d.label) for d in doses]
+
+
 def _minutes(value) -> timedelta:
     return timedelta(minutes=float(value))
 
@@ -61,7 +67,7 @@ def _minutes(value) -> timedelta:
 def dose_slots(definition: Mapping, doses: Sequence[Dose]) -> list[Slot]:
     """Slots relative to each dose. A follow-up that would fall at or after the next dose is
     left out: from then on the next dose's own slots measure the patient."""
-    ordered = sorted(doses, key=lambda d: (d.given_at, d.id))
+    ordered = sorted(_utc(doses), key=lambda d: (d.given_at, d.id))
     out: list[Slot] = []
     for i, dose in enumerate(ordered):
         next_at = ordered[i + 1].given_at if i + 1 < len(ordered) else None
@@ -97,6 +103,7 @@ def routine_slots(definition: Mapping, start: datetime, until: datetime,
         return []
     every = timedelta(days=routine["every_days"])
     quiet = timedelta(days=routine.get("quiet_days", 0))
+    start = start.astimezone(UTC)
     near = sorted(near)
     out = []
     n = 0
@@ -152,7 +159,7 @@ def find_slot(definition: Mapping, doses: Sequence[Dose], key: str, *,
         if not routine:
             return None
         n = int(match["n"])
-        due = start + timedelta(days=routine["every_days"]) * n
+        due = start.astimezone(UTC) + timedelta(days=routine["every_days"]) * n
         slots = routine_slots(definition, due, due, [s.due_at for s in
                                                     dose_slots(definition, doses)])
         if not slots:

@@ -1,0 +1,42 @@
+"""Charts are pure SVG text: no styles (the CSP forbids them), titles for every point."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+from backend.charts import Line, Marker, Point, line_chart
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def test_a_chart_is_well_formed_svg_without_style_attributes():
+    svg = line_chart([Point(T0, 12), Point(T0 + timedelta(days=1), 7, in_window=False)],
+                     doses=[Marker(T0, "Dose 1 <ketamine>")], y_range=(0, 27), baseline=12,
+                     threshold=Line(5, "Remission"), title="PHQ-9 & co")
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img"
+    assert all(el.get("style") is None for el in root.iter())
+    assert "<style" not in svg and "<script" not in svg
+    titles = [el.text for el in root.iter(f"{NS}title")]
+    assert "Dose 1 <ketamine>: 1 Nov 2026 09:00" in titles
+    assert any("7" in t and "outside its time window" in t for t in titles)
+    hollow = [g for g in root.iter(f"{NS}g") if g.get("class") == "chart-point out"]
+    assert len(hollow) == 1 and hollow[0].find(f"{NS}circle").get("fill") == "none"
+    assert [g.get("class") for g in root.iter(f"{NS}g")].count("chart-threshold") == 1
+
+
+def test_an_empty_chart_says_so():
+    root = ET.fromstring(line_chart([], title="GAD-7"))
+    assert any(el.text == "No answers yet" for el in root.iter(f"{NS}text"))
+
+
+def test_higher_is_better_is_said_and_values_outside_the_range_stay_inside_the_plot():
+    svg = line_chart([Point(T0, 150)], y_range=(0, 100), direction="higher_is_better",
+                     title="Function", height=200)
+    root = ET.fromstring(svg)
+    desc = next(root.iter(f"{NS}desc")).text
+    assert "Higher is better" in desc
+    cy = float(next(root.iter(f"{NS}circle")).get("cy"))
+    assert 0 <= cy <= 200
