@@ -109,7 +109,10 @@ def demo_command(host: str, port: int) -> None:
     upgrade_db()
     result = demo_credentials() or seed_demo()
     _print_login(result)
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # Flask refuses app.run() inside its own CLI; serve with Werkzeug directly (threaded).
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @click.group("instruments")
