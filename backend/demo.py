@@ -57,7 +57,8 @@ def demo_credentials() -> dict | None:
             invite = issue_invite(patient, user)
             invites.append({"code": patient.code, "url": invite["url"]})
     db.session.commit()
-    return {**saved, "base_url": base_url(), "invites": invites}
+    return {**saved, "clinic": {"name": clinic.name, "slug": clinic.slug},
+            "base_url": base_url(), "invites": invites}
 
 
 def seed_demo(n_patients: int = 12, days: int = 90, seed: int = 7) -> dict:
