@@ -116,3 +116,19 @@ def cohort_outcomes(clinic_id: int, rule: Rule, *, group_by: str = "none",
     record("outcomes.cohort", clinic_id=clinic_id, target_type="rule", target_id=rule.id,
            detail=f"{len(verdicts)} patients; group_by={group_by}; per={per}")
     return result
+
+
+def preview_outcomes(clinic_id: int, definition: dict, *, group_by: str = "none",
+                     per: str = "anchor") -> dict:
+    """The cohort result for an unsaved rule definition (validated by the caller); stores
+    nothing but the audit event: the rules editor's live preview."""
+    spec = RuleSpec.from_dict(definition)
+    doses = load_doses(clinic_id)
+    points = load_points(clinic_id, spec.instrument, spec.score)
+    with bulk():
+        verdicts = {pid: evaluate(points.get(pid, []), patient_doses, spec)
+                    for pid, patient_doses in doses.items()}
+        result = summarize(verdicts, group_by=group_by, per=per).to_dict()
+    record("outcomes.preview", clinic_id=clinic_id, target_type="rule",
+           detail=f"{len(verdicts)} patients; instrument={spec.instrument}; group_by={group_by}")
+    return result

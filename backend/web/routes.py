@@ -17,7 +17,6 @@ from flask import (
 from flask_login import current_user
 
 from ..errors import Problem
-from ..patients.service import list_patients
 from ..users import service as users
 from ..users import sessions
 
@@ -90,6 +89,6 @@ def api_docs_assets(filename: str):
 @bp.get("/clinic/patients")
 @clinician_page
 def patients():
-    rows = list_patients(current_user.clinic_id)
-    return render_template("web/patients.html", patients=rows,
-                           csrf_token=sessions.csrf_token())
+    from ..clinic.routes import patient_list
+
+    return patient_list()

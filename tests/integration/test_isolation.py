@@ -25,12 +25,30 @@ ROLES = ("anonymous", "patient_a", "patient_b", "clinician_1", "clinician_2", "a
 #:  admin       - clinic admins only
 #:  patient     - a signed-in patient, about themself only
 #:  page        - clinician HTML page: anyone else is sent to the sign-in page
+#:  page_of     - clinician HTML page about the clinic's patient in the URL: other clinic 404
 ROUTES: dict[tuple[str, str], tuple[str, object]] = {
     ("/", "GET"): ("public", None),
     ("/login", "GET"): ("public", None),
     ("/login", "POST"): ("public", "form"),
     ("/logout", "POST"): ("public", "form"),
     ("/clinic/patients", "GET"): ("page", None),
+    ("/clinic/patients/new", "GET"): ("page", None),
+    ("/clinic/patients/new", "POST"): ("page", "form"),
+    ("/clinic/patients/<int:patient_id>", "GET"): ("page_of", None),
+    ("/clinic/patients/<int:patient_id>/treatments", "POST"): ("page_of", "form"),
+    ("/clinic/patients/<int:patient_id>/treatments/<int:treatment_id>", "POST"): (
+        "page_of", "form"),
+    ("/clinic/patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge", "POST"): (
+        "page_of", "form"),
+    ("/clinic/patients/<int:patient_id>/invites", "GET"): ("page_of", None),
+    ("/clinic/patients/<int:patient_id>/invites", "POST"): ("page_of", "form"),
+    ("/clinic/patients/<int:patient_id>/invites/<int:invite_id>/revoke", "POST"): (
+        "page_of", "form"),
+    ("/clinic/cohort", "GET"): ("page", None),
+    ("/clinic/rules", "GET"): ("page", None),
+    ("/clinic/rules/edit", "GET"): ("page", None),
+    ("/clinic/rules/edit", "POST"): ("page", "form"),
+    ("/fhir/Patient/<int:patient_id>/$everything", "GET"): ("patient_of", None),
     ("/api/docs", "GET"): ("public", None),
     ("/api/docs/assets/<path:filename>", "GET"): ("public", None),
     ("/static/<path:filename>", "GET"): ("public", None),
@@ -160,6 +178,8 @@ def expected(access: str, role: str) -> str:
         return "ok"
     if access == "page":
         return "ok" if staff else "redirect"
+    if access == "page_of":
+        return "redirect" if not staff else "404" if role == "clinician_2" else "ok"
     if role == "anonymous":
         return "401"
     if access == "session":

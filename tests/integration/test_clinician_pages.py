@@ -1,0 +1,300 @@
+"""Clinician pages: each renders, shows the API's numbers, writes through forms, audits."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from ..conftest import login
+
+PAIN_RULE = "nrs-pain-pain-reduced-by-30-or-more"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def backfill(client, patient_id: int, instrument: str, answers: dict, at: datetime):
+    r = client.post(f"/api/v1/patients/{patient_id}/assessments", json={
+        "client_uuid": str(uuid.uuid4()), "instrument_id": instrument, "answers": answers,
+        "completed_at": at.isoformat()})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def dose(client, patient_id: int, at: datetime, **extra):
+    r = client.post(f"/api/v1/patients/{patient_id}/treatments", json={
+        "drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg", "given_at": at.isoformat(),
+        **extra})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def csrf(client) -> str:
+    with client.session_transaction() as sess:
+        return sess["csrf"]
+
+
+@pytest.fixture
+def seeded(clinician_client, make_patient, enroll):
+    """A responder on pain (8 -> 4 a day after the dose), with a PHQ-9 safety alert."""
+    patient, invite = make_patient(clinician_client, code="PG-001")
+    enroll(invite)
+    pid = patient["id"]
+    given = NOW - timedelta(days=3)
+    t = dose(clinician_client, pid, given, course="induction", session_number=1)
+    backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 8}, given - timedelta(hours=20))
+    backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 4}, given + timedelta(hours=24))
+    backfill(clinician_client, pid, "side_effects", {
+        "se_dissociation": 2, "se_nausea": 1, "se_dizziness": 0, "se_headache": 0,
+        "se_blurred_vision": 0, "se_bladder": 0, "se_unsafe": 0}, given + timedelta(minutes=40))
+    phq9 = {f"phq9_{i}": 1 for i in range(1, 10)} | {"phq9_9": 1}
+    backfill(clinician_client, pid, "phq9", phq9, given - timedelta(hours=2))
+    other, _ = make_patient(clinician_client, code="PG-002")
+    return {"id": pid, "treatment": t, "other": other["id"]}
+
+
+def page(client, url: str, status: int = 200) -> str:
+    r = client.get(url)
+    assert r.status_code == status, r.get_data(as_text=True)[:500]
+    return r.get_data(as_text=True)
+
+
+def test_the_patient_list_puts_alerts_first_and_shows_latest_verdicts(clinician_client, seeded):
+    html = page(clinician_client, "/clinic/patients")
+    alerts = html.index("Open safety alerts")
+    assert alerts < html.index("<table")
+    assert "PG-001" in html[alerts:html.index("<table")]
+    assert 'class="verdict responder"' in html and "responder</span>" in html
+    first_row = html.index("PG-001", html.index("<tbody>"))
+    assert first_row < html.index("PG-002", html.index("<tbody>"))
+
+
+def test_the_patient_list_filters_by_code_and_by_alerts(clinician_client, seeded):
+    html = page(clinician_client, "/clinic/patients?q=002")
+    body = html[html.index("<tbody>"):]
+    assert "PG-002" in body and "PG-001" not in body
+    body = page(clinician_client, "/clinic/patients?only=alerts")
+    body = body[body.index("<tbody>"):]
+    assert "PG-001" in body and "PG-002" not in body
+
+
+def test_the_patient_page_says_the_verdict_in_words_and_matches_the_api(clinician_client,
+                                                                         seeded):
+    pid = seeded["id"]
+    api = clinician_client.get(f"/api/v1/patients/{pid}/outcomes",
+                               query_string={"rule": PAIN_RULE}).get_json()
+    verdict = api["verdicts"][0]
+    assert verdict["verdict"] == "responder" and verdict["baseline"] == 8
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    assert "Pain fell 50% from 8.0 by 24 h: responder (rule: pain -30% within 7 days)" in html
+    assert html.count("<svg") >= 2  # pain and PHQ-9 trend charts
+    assert 'class="chart-dose"' in html and "ketamine 0.5 mg/kg IV" in html
+    assert 'class="chart-threshold"' in html and "Threshold: 5.6" in html
+    assert "Dissociation" in html and "moderate" in html  # side effects after the dose
+    assert "Acknowledge" in html
+    assert "phq9_9" not in html or "9:&nbsp;<b>1</b>" in html
+
+
+def test_reading_a_patient_page_is_audited(app, clinician_client, seeded):
+    page(clinician_client, f"/clinic/patients/{seeded['id']}")
+    from backend.audit.models import AuditEvent
+    from backend.extensions import db
+
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEvent.action)
+                                         .where(AuditEvent.patient_id == seeded["id"])))
+    assert {"patient.read", "clinic.patient_page", "assessment.list"} <= actions
+
+
+def test_another_clinic_gets_404_and_strangers_are_sent_to_sign_in(
+        seeded, make_clinic, make_user, make_client):
+    other = make_client()
+    login(other, make_user(make_clinic()))
+    r = other.get(f"/clinic/patients/{seeded['id']}")
+    assert r.status_code == 404 and "PG-001" not in r.get_data(as_text=True)
+    r = make_client().get(f"/clinic/patients/{seeded['id']}")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_a_dose_recorded_through_the_form_reaches_the_api(clinician_client, seeded):
+    pid = seeded["id"]
+    r = clinician_client.post(f"/clinic/patients/{pid}/treatments", data={
+        "csrf_token": csrf(clinician_client), "drug": "ketamine", "dose": "0.75",
+        "dose_unit": "mg/kg", "route": "IV", "given_at": "2026-01-05T09:30", "course": "c2",
+        "session_number": "2", "arm": "A", "period": "1", "notes": ""})
+    assert r.status_code == 303, r.get_data(as_text=True)[:300]
+    doses = clinician_client.get(f"/api/v1/patients/{pid}/treatments").get_json()
+    new = [d for d in doses if d["dose"] == 0.75][0]
+    assert new["arm"] == "A" and new["period"] == 1 and new["session_number"] == 2
+    assert new["given_at"].startswith("2026-01-05T09:30")  # patient zone is UTC here
+
+
+def test_a_bad_dose_form_is_shown_again_with_the_problem_and_stores_nothing(clinician_client,
+                                                                          seeded):
+    pid = seeded["id"]
+    r = clinician_client.post(f"/clinic/patients/{pid}/treatments", data={
+        "csrf_token": csrf(clinician_client), "drug": "ketamine", "dose": "-1",
+        "dose_unit": "mg/kg", "given_at": "2026-01-05T09:30"})
+    assert r.status_code == 422 and "Please fix" in r.get_data(as_text=True)
+    assert len(clinician_client.get(f"/api/v1/patients/{pid}/treatments").get_json()) == 1
+
+
+def test_a_form_without_the_csrf_token_is_refused(clinician_client, seeded):
+    from flask.testing import FlaskClient
+
+    r = FlaskClient.open(clinician_client, f"/clinic/patients/{seeded['id']}/treatments",
+                         method="POST", data={"drug": "x", "dose": "1", "dose_unit": "mg",
+                                              "given_at": "2026-01-05T09:30"})
+    assert r.status_code == 403
+
+
+def test_a_dose_can_be_corrected_and_the_correction_is_audited(app, clinician_client, seeded):
+    pid, tid = seeded["id"], seeded["treatment"]["id"]
+    assert "Correct the dose" in page(clinician_client, f"/clinic/patients/{pid}?edit={tid}")
+    r = clinician_client.post(f"/clinic/patients/{pid}/treatments/{tid}", data={
+        "csrf_token": csrf(clinician_client), "dose": "0.6", "drug": "ketamine",
+        "dose_unit": "mg/kg", "route": "IV"})
+    assert r.status_code == 303
+    doses = clinician_client.get(f"/api/v1/patients/{pid}/treatments").get_json()
+    assert doses[0]["dose"] == 0.6
+
+
+def test_an_alert_is_acknowledged_from_the_patient_page(clinician_client, seeded):
+    pid = seeded["id"]
+    alert = clinician_client.get(f"/api/v1/patients/{pid}/alerts").get_json()[0]
+    r = clinician_client.post(f"/clinic/patients/{pid}/alerts/{alert['id']}/acknowledge",
+                              data={"csrf_token": csrf(clinician_client), "note": "called"})
+    assert r.status_code == 303
+    after = clinician_client.get(f"/api/v1/patients/{pid}/alerts").get_json()[0]
+    assert after["acknowledged_at"] and after["note"] == "called"
+    assert "Open safety alerts" not in page(clinician_client, "/clinic/patients")
+
+
+def test_creating_a_patient_shows_the_qr_code_and_link_once(clinician_client):
+    assert "Study code" in page(clinician_client, "/clinic/patients/new")
+    r = clinician_client.post("/clinic/patients/new", data={
+        "csrf_token": csrf(clinician_client), "code": "NEW-7", "timezone": "Europe/Oslo"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 201 and "<svg" in html and "http://ebb.test/join#" in html
+    pid = int(re.search(r"/clinic/patients/(\d+)/invites", html).group(1))
+    again = page(clinician_client, f"/clinic/patients/{pid}/invites")
+    assert "/join#" not in again and "open" in again  # the token is never shown again
+    r = clinician_client.post("/clinic/patients/new", data={
+        "csrf_token": csrf(clinician_client), "code": "NEW-7"})
+    assert r.status_code == 409 and "already in use" in r.get_data(as_text=True)
+
+
+def test_invites_are_reissued_and_revoked(clinician_client, seeded):
+    pid = seeded["other"]
+    r = clinician_client.post(f"/clinic/patients/{pid}/invites",
+                              data={"csrf_token": csrf(clinician_client)})
+    assert r.status_code == 201 and "/join#" in r.get_data(as_text=True)
+    invites = clinician_client.get(f"/api/v1/patients/{pid}/invites").get_json()
+    assert [i["state"] for i in invites] == ["open", "revoked"]
+    r = clinician_client.post(f"/clinic/patients/{pid}/invites/{invites[0]['id']}/revoke",
+                              data={"csrf_token": csrf(clinician_client)})
+    assert r.status_code == 303
+    invites = clinician_client.get(f"/api/v1/patients/{pid}/invites").get_json()
+    assert [i["state"] for i in invites] == ["revoked", "revoked"]
+
+
+@pytest.mark.parametrize("group_by", ["none", "arm", "period", "arm_period", "drug"])
+def test_the_cohort_page_shows_the_apis_rate_and_counts(clinician_client, seeded, group_by):
+    api = clinician_client.get("/api/v1/cohort/outcomes", query_string={
+        "rule": PAIN_RULE, "group_by": group_by}).get_json()
+    html = page(clinician_client, f"/clinic/cohort?rule={PAIN_RULE}&group_by={group_by}")
+    group = api["groups"][0]
+    assert f"<strong>{group['rate'] * 100:.0f}%</strong>" in html
+    assert f"<td>{group['evaluable']}</td><td>{group['responders']}</td>" in html
+    assert html.count("<svg") == 3  # rates, % change by time point, Kaplan-Meier
+    assert "/api/v1/exports/endpoints.csv?rule=" in html and "/api/v1/exports/answers.csv" in html
+
+
+def test_the_rules_editor_previews_without_saving_then_saves_a_new_version(clinician_client,
+                                                                           seeded):
+    html = page(clinician_client, f"/clinic/rules/edit?key={PAIN_RULE}")
+    assert 'value="nrs_pain:score" selected' in html
+    form = {"csrf_token": csrf(clinician_client), "key": PAIN_RULE, "name": "Pain -60%",
+            "target": "nrs_pain:score", "mode": "all", "kind1": "percent_improvement",
+            "value1": "60", "kind2": "", "start_hours": "0", "end_hours": "168",
+            "evaluation": "any", "baseline_method": "mean", "span_hours": "168",
+            "anchor": "each_session"}
+    r = clinician_client.post("/clinic/rules/edit", data={**form, "action": "preview"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Preview (not saved)" in html
+    assert "<strong>0%</strong>" in html  # 8 -> 4 is a 50% drop: not a responder at 60%
+    rules = clinician_client.get("/api/v1/rules").get_json()
+    assert [r["version"] for r in rules if r["key"] == PAIN_RULE] == [1]
+    r = clinician_client.post("/clinic/rules/edit", data={**form, "action": "save"})
+    assert r.status_code == 303
+    rules = clinician_client.get("/api/v1/rules").get_json()
+    assert [r["version"] for r in rules if r["key"] == PAIN_RULE] == [2]
+    bad = clinician_client.post("/clinic/rules/edit", data={**form, "value1": "150",
+                                                            "action": "preview"})
+    assert bad.status_code == 422 and "impossible" in bad.get_data(as_text=True)
+
+
+def test_the_rules_page_lists_rules_in_words(clinician_client):
+    html = page(clinician_client, "/clinic/rules")
+    assert "PHQ-9 -50% within 14 days" in html
+
+
+def test_the_fhir_bundle_is_valid_r4_and_codes_scores(clinician_client, seeded):
+    from fhir.resources.R4B.bundle import Bundle
+
+    r = clinician_client.get(f"/fhir/Patient/{seeded['id']}/$everything")
+    assert r.status_code == 200 and r.mimetype == "application/fhir+json"
+    bundle = Bundle.model_validate_json(r.data)
+    kinds = [type(e.resource).__name__ for e in bundle.entry]
+    assert kinds.count("QuestionnaireResponse") == 4
+    assert kinds.count("MedicationAdministration") == 1
+    patient = bundle.entry[0].resource
+    assert patient.identifier[0].value == "PG-001" and not patient.name
+    observations = [e.resource for e in bundle.entry if type(e.resource).__name__ == "Observation"]
+    phq = [o for o in observations if o.code.coding[0].code == "44261-6"][0]
+    assert phq.valueQuantity.value == 9 and phq.valueQuantity.code == "{score}"
+    assert phq.category[0].coding[0].code == "survey"
+    assert phq.derivedFrom[0].reference.startswith("QuestionnaireResponse/qr-")
+    pain = [o for o in observations if o.code.coding[0].code == "72514-3"]
+    assert sorted(o.valueQuantity.value for o in pain) == [4, 8]
+
+
+def test_the_fhir_bundle_is_clinic_scoped(seeded, make_clinic, make_user, make_client):
+    other = make_client()
+    login(other, make_user(make_clinic()))
+    assert other.get(f"/fhir/Patient/{seeded['id']}/$everything").status_code == 404
+    assert make_client().get(f"/fhir/Patient/{seeded['id']}/$everything").status_code == 401
+
+
+def count_queries(app, fn) -> int:
+    from backend.extensions import db
+
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(*args, **kwargs):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return len(seen)
+
+
+def test_page_queries_do_not_grow_with_doses_or_patients(app, clinician_client, seeded,
+                                                         make_patient):
+    pid = seeded["id"]
+    url = f"/clinic/patients/{pid}"
+    before = count_queries(app, lambda: page(clinician_client, url))
+    listing = count_queries(app, lambda: page(clinician_client, "/clinic/patients"))
+    for k in range(8):
+        dose(clinician_client, pid, NOW - timedelta(days=30 + k))
+        make_patient(clinician_client)
+    assert count_queries(app, lambda: page(clinician_client, url)) == before
+    assert count_queries(app, lambda: page(clinician_client, "/clinic/patients")) == listing
+    assert before <= 25 and listing <= 20
