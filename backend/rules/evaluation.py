@@ -10,9 +10,9 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, literal_column, select, type_coerce
 
 from ..assessments.models import ScoreValue
 from ..audit.service import record
@@ -50,8 +50,9 @@ def _utc_parser():
     ``datetime.fromisoformat`` reads far faster than generic type processing.
     """
     if db.engine.dialect.name == "sqlite":
-        parse = datetime.fromisoformat
-        return type_coerce(ScoreValue.at, String), lambda text: parse(text).replace(tzinfo=UTC)
+        # UTCDateTime stores naive UTC text; appending the offset makes the parse aware.
+        text = type_coerce(ScoreValue.at, String) + literal_column("'+00:00'", String)
+        return text, datetime.fromisoformat
     return ScoreValue.at, None
 
 
@@ -67,8 +68,8 @@ def load_points(clinic_id: int, instrument_id: str, score_id: str,
     if patient_ids is not None:
         query = query.where(ScoreValue.patient_id.in_(list(patient_ids)))
     series: dict[int, list[ScorePoint]] = defaultdict(list)
-    rows = db.session.connection().execute(query)
     with bulk():
+        rows = db.session.connection().execute(query).all()
         for patient_id, at, value, assessment_id, in_window in rows:
             series[patient_id].append(
                 ScorePoint(parse(at) if parse else at, value, assessment_id, in_window))
