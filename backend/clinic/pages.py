@@ -28,7 +28,7 @@ from ..rules import service as rules
 from ..rules.models import Rule
 from ..schedules import service as schedules
 from ..schedules.slots import Dose as SlotDose
-from ..schedules.slots import compute_slots, with_states
+from ..schedules.slots import dose_slots, routine_slots, with_states
 from ..treatments.models import Treatment
 from .words import REASON_WORDS, VERDICT_WORDS, rule_text, threshold_value, verdict_sentence
 
@@ -39,6 +39,8 @@ OVERDUE_SPAN = timedelta(days=7)
 SIDE_EFFECTS = "side_effects"
 RANGES = {"90": 90, "365": 365, "all": None}
 GROUPINGS = ("none", "arm", "period", "arm_period", "drug")
+#: Patients per page of the list.
+PAGE_SIZE = 100
 
 
 def domain_label(instrument, score_def) -> str:
@@ -61,6 +63,27 @@ def rule_label(rule: Rule) -> str:
 
 # ---------------------------------------------------------------- schedule hook
 
+def _recent_slots(definition: dict, doses: list[SlotDose], start: datetime,
+                  now: datetime) -> list:
+    """The patient's slots that can still be due, overdue or next: as ``compute_slots`` gives
+    them, but without walking years of past routine slots (keys stay the same)."""
+    lo = now - OVERDUE_SPAN - timedelta(days=31)
+    horizon = now + timedelta(days=14)
+    by_dose = dose_slots(definition, doses)
+    slots = [s for s in by_dose if s.closes_at >= lo and s.opens_at <= horizon]
+    routine = definition.get("routine")
+    if routine:
+        every = timedelta(days=routine["every_days"])
+        skip = max(0, int((lo - start) / every))
+        quiet = timedelta(days=routine.get("quiet_days", 0))
+        near = [s.due_at for s in by_dose if lo - every - quiet <= s.due_at <= horizon + quiet]
+        for slot in routine_slots(definition, start + every * skip, horizon, near):
+            slot.key = f"r.{int(slot.key[2:]) + skip}"
+            if slot.closes_at >= lo:
+                slots.append(slot)
+    return sorted(slots, key=lambda s: (s.due_at, s.key))
+
+
 def schedule_status(clinic_id: int, patient_ids: list[int], now: datetime) -> dict[int, dict]:
     """Per patient: questionnaires due now and overdue (missed in the last 7 days).
 
@@ -75,10 +98,12 @@ def schedule_status(clinic_id: int, patient_ids: list[int], now: datetime) -> di
             select(Treatment.patient_id, Treatment.id, Treatment.given_at)
             .where(Treatment.clinic_id == clinic_id)):
         doses[pid].append(SlotDose(id=tid, given_at=at))
+    since = now - OVERDUE_SPAN - timedelta(days=62)
     answered: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for pid, key, instrument_id in db.session.execute(
             select(Assessment.patient_id, Assessment.slot_key, Assessment.instrument_id)
-            .where(Assessment.clinic_id == clinic_id, Assessment.slot_key.is_not(None))):
+            .where(Assessment.clinic_id == clinic_id, Assessment.slot_key.is_not(None),
+                   Assessment.completed_at >= since)):
         answered[pid][key].add(instrument_id)
     starts = dict(db.session.execute(
         select(Patient.id, Patient.enrolled_at).where(Patient.clinic_id == clinic_id,
@@ -86,8 +111,8 @@ def schedule_status(clinic_id: int, patient_ids: list[int], now: datetime) -> di
     for pid in patient_ids:
         if pid not in starts:  # not enrolled yet: nothing can be due
             continue
-        slots = with_states(compute_slots(schedule.definition, doses.get(pid, []),
-                                          start=starts[pid], now=now),
+        slots = with_states(_recent_slots(schedule.definition, doses.get(pid, []),
+                                          starts[pid], now),
                             answered.get(pid, {}), now)
         status = out[pid]
         for slot in slots:
@@ -112,42 +137,58 @@ def chosen_rules(clinic_id: int, refs: list[str]) -> tuple[list[Rule], list[Rule
     return current, chosen
 
 
+def latest_verdicts(clinic_id: int, rule: Rule, patient_ids: list[int]) -> dict[int, dict]:
+    """Each listed patient's verdict for their latest anchor under ``rule`` (two queries)."""
+    if not patient_ids:
+        return {}
+    spec = evaluation.rule_spec(rule)
+    label = rule_label(rule)
+    doses = evaluation.load_doses(clinic_id, patient_ids)
+    points = evaluation.load_points(clinic_id, rule.instrument_id, rule.score_id, patient_ids)
+    out = {}
+    for pid, patient_doses in doses.items():
+        verdicts = evaluate(points.get(pid, []), patient_doses, spec)
+        if verdicts:
+            v = verdicts[-1].to_dict(trajectory=False)
+            out[pid] = {"verdict": v["verdict"], "words": VERDICT_WORDS[v["verdict"]],
+                        "sentence": verdict_sentence("", v, label).lstrip(": ").strip(),
+                        "at": verdicts[-1].anchor_at}
+    return out
+
+
 def patient_list(clinic_id: int, *, q: str | None = None, status: str | None = None,
-                 only: str | None = None, rule_refs: list[str] = ()) -> dict:
+                 only: str | None = None, rule_refs: list[str] = (), page: int = 1) -> dict:
+    """One page of the list: open alerts first, then by code; filters apply before paging."""
     now = utcnow()
     rows = patients.list_patients(clinic_id, q=q, status=status)
-    ids = [p.id for p in rows]
-    due = schedule_status(clinic_id, ids, now)
-    all_rules, chosen = chosen_rules(clinic_id, list(rule_refs))
-    latest: dict[str, dict[int, dict]] = {}
-    for rule in chosen:
-        label = rule_label(rule)
-        latest[rule.key] = {}
-        for pid, verdicts in evaluation.clinic_verdicts(clinic_id, rule).items():
-            if verdicts:
-                v = verdicts[-1].to_dict(trajectory=False)
-                latest[rule.key][pid] = {
-                    "verdict": v["verdict"], "words": VERDICT_WORDS[v["verdict"]],
-                    "sentence": verdict_sentence("", v, label).lstrip(": ").strip(),
-                    "at": verdicts[-1].anchor_at}
-    out = []
+    due = schedule_status(clinic_id, [p.id for p in rows], now)
+    kept = []
     for p in rows:
         item = {"patient": p, "last_answer_at": p.last_answer_at, "open_alerts": p.open_alerts,
-                **due[p.id], "verdicts": [latest[r.key].get(p.id) for r in chosen]}
+                **due[p.id]}
         if only == "alerts" and not p.open_alerts:
             continue
         if only == "overdue" and not item["overdue"]:
             continue
         if only == "due" and not (item["due"] or item["overdue"]):
             continue
-        out.append(item)
+        kept.append(item)
+    pages = max(1, -(-len(kept) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    shown = kept[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    all_rules, chosen = chosen_rules(clinic_id, list(rule_refs))
+    ids = [item["patient"].id for item in shown]
+    latest = {rule.key: latest_verdicts(clinic_id, rule, ids) for rule in chosen}
+    for item in shown:
+        item["verdicts"] = [latest[r.key].get(item["patient"].id) for r in chosen]
     alerts = patients.open_alerts(clinic_id)
     codes = {p.id: p.code for p in rows}
     missing = {a.patient_id for a in alerts} - set(codes)
     if missing:
         codes |= dict(db.session.execute(select(Patient.id, Patient.code)
                                          .where(Patient.id.in_(missing))).all())
-    return {"rows": out, "total": len(rows), "rules": all_rules, "chosen": chosen,
+    return {"rows": shown, "matching": len(kept), "total": len(rows), "page": page,
+            "pages": pages, "rules": all_rules, "chosen": chosen,
             "chosen_labels": {r.key: rule_label(r) for r in chosen},
             "alerts": [{"alert": a, "code": codes.get(a.patient_id)} for a in alerts]}
 

@@ -42,6 +42,11 @@ def pct(value: float | None, digits: int = 0, signed: bool = True) -> str:
     return f"{value:+.{digits}f}%" if signed else f"{value:.{digits}f}%"
 
 
+@bp.app_template_filter("combine_page")
+def combine_page(args: dict, page: int) -> dict:
+    return {**args, "page": page}
+
+
 @bp.app_template_filter("hours")
 def hours(value: float | None) -> str:
     from .words import hours_text
@@ -59,7 +64,7 @@ def patient_list():
     args = request.args
     data = pages.patient_list(current_user.clinic_id, q=args.get("q") or None,
                               status=args.get("status") or None, only=args.get("only") or None,
-                              rule_refs=args.getlist("rule"))
+                              rule_refs=args.getlist("rule"), page=args.get("page", 1, type=int))
     return _render("clinic/patients.html", **data, q=args.get("q", ""),
                    status_filter=args.get("status", ""), only=args.get("only", ""))
 
