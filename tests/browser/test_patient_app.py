@@ -232,3 +232,46 @@ def test_every_patient_page_fits_320_pixels(page, invite, axe_check, viewport):
     boxes = page.locator("label.opt").evaluate_all(
         "els => els.map(e => e.getBoundingClientRect()).map(r => [r.width, r.height])")
     assert boxes and all(w >= 44 and h >= 44 for w, h in boxes), boxes
+
+
+def test_a_server_error_keeps_the_answer_on_the_phone_until_a_retry_sends_it(
+        app, page, invite, axe_check):
+    enrol(page, invite, axe_check)
+    base = page.url.rsplit("/app", 1)[0]
+    page.context.route("**/api/v1/assessments", lambda route: route.fulfill(
+        status=503, content_type="application/problem+json",
+        body='{"type": "about:blank", "title": "Unavailable", "status": 503}'))
+    page.goto(base + "/app/answer?slot=r.0&i=nrs_pain")
+    answer(page, Taps(page), "nrs_pain", [3], title="Pain")
+    expect(page.locator("#results [data-sync]")).to_have_text("Saved on this phone")
+    page.goto(base + "/app")
+    expect(page.locator("#sync")).to_contain_text("1 answer saved on this phone, not sent yet")
+    assert stored(app, invite["patient"]["id"]) == {}
+    page.context.unroute("**/api/v1/assessments")
+    page.reload()
+    expect(page.locator("#sync")).to_have_text("All your answers are sent.")
+    assert stored(app, invite["patient"]["id"]) == {"nrs_pain": 1}
+
+
+def test_a_server_validation_error_appears_next_to_its_item(app, page, invite, axe_check):
+    enrol(page, invite, axe_check)
+    base = page.url.rsplit("/app", 1)[0]
+    problem = ('{"type": "urn:ebb:problem:validation", "title": "Invalid input", "status": 422,'
+               ' "errors": [{"field": "answers.gad7_3", "reason": "must be 0, 1, 2 or 3"}]}')
+    page.context.route("**/api/v1/assessments", lambda route: route.fulfill(
+        status=422, content_type="application/problem+json", body=problem))
+    page.goto(base + "/app/answer?slot=r.0&i=gad7")
+    answer(page, Taps(page), "gad7", [1, 1, 1, 1, 1, 1, 1], title="GAD-7")
+    expect(page.locator("#e-gad7_3")).to_have_text("must be 0, 1, 2 or 3")
+    expect(page.locator("#f-gad7_3")).to_have_class(re.compile("missing"))
+    axe_check(page, "server errors")
+    # Left alone, it is not dropped: home says so and offers to fix it.
+    page.goto(base + "/app")
+    expect(page.locator("#sync")).to_have_text("1 answers were not accepted. Please check them.")
+    page.context.unroute("**/api/v1/assessments")
+    page.get_by_role("link", name="Check and send again").click()
+    expect(page.locator("#e-gad7_3")).to_have_text("must be 0, 1, 2 or 3")
+    page.get_by_role("button", name="Review").click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="All done")).to_be_visible()
+    assert stored(app, invite["patient"]["id"]) == {"gad7": 1}

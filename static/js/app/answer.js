@@ -5,7 +5,7 @@ import { all, enqueue, get } from './queue.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const slot = params.get('slot');
+let slot = params.get('slot');
 const view = $('view');
 //: Items whose positive answer means the crisis text must show, even before sending.
 const SAFETY = { phq9: 'phq9_9' };
@@ -185,14 +185,18 @@ onQueueChange(() => { if (index >= steps.length && steps.length) renderDone(); }
 
 (async () => {
   registerWorker();
-  const ids = (params.get('i') || '').split(',').filter(Boolean);
+  const fix = params.get('fix') && await get(params.get('fix'));
+  if (fix) slot = fix.slot_key;
+  const ids = fix ? [fix.instrument_id] : (params.get('i') || '').split(',').filter(Boolean);
   const already = new Set((await all())
-    .filter((r) => slot && r.slot_key === slot && r.state !== 'rejected').map((r) => r.instrument_id));
+    .filter((r) => !fix && slot && r.slot_key === slot && r.state !== 'rejected')
+    .map((r) => r.instrument_id));
   for (const id of ids.filter((i) => !already.has(i))) {
     try {
       const r = await fetch(`/api/v1/instruments/${encodeURIComponent(id)}?lang=${lang}`);
       if (!r.ok) throw new Error(String(r.status));
-      steps.push({ def: await r.json(), answers: {}, uuid: null });
+      steps.push(fix ? { def: await r.json(), answers: { ...fix.answers }, uuid: fix.client_uuid }
+        : { def: await r.json(), answers: {}, uuid: null });
     } catch {
       view.replaceChildren(h('h1', {}, t('answer.title')), h('p', { class: 'notice' }, t('answer.not_found')),
         h('a', { class: 'button primary big', href: '/app' }, t('answer.home')));
@@ -204,5 +208,5 @@ onQueueChange(() => { if (index >= steps.length && steps.length) renderDone(); }
       h('a', { class: 'button primary big', href: '/app' }, t('answer.home')));
     return;
   }
-  renderForm(steps[0]);
+  renderForm(steps[0], fix ? fix.errors : null);
 })();

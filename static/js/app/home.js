@@ -6,6 +6,7 @@ import { all, flush } from './queue.js';
 const $ = (id) => document.getElementById(id);
 let due = null;
 let sizes = {};
+let titles = {};
 const UPCOMING_SHOWN = 3;
 
 async function local() {
@@ -32,7 +33,14 @@ async function renderSync(recs) {
     el.textContent = t('sync.all_sent');
   }
   el.dataset.unsent = String(saved);
+  $('rejected').replaceChildren(...recs.filter((r) => r.state === 'rejected').map((r) =>
+    h('li', {}, h('h3', {}, titleOf(r.instrument_id)),
+      h('p', { class: 'tag rejected' }, t('state.rejected')),
+      h('a', { class: 'button big', href: `/app/answer?fix=${r.client_uuid}` }, t('home.fix')))));
+  $('rejected').hidden = !rejected;
 }
+
+function titleOf(id) { return titles[id] || id; }
 
 // "5 short questionnaires · about 2 min": about 5 s per question and 5 s per questionnaire.
 function size(ids) {
@@ -130,7 +138,10 @@ onQueueChange(() => render());
 
 (async () => {
   const list = await api(`/api/v1/instruments?lang=${lang}`);
-  if (list.ok) sizes = Object.fromEntries(list.data.map((i) => [i.id, i.items]));
+  if (list.ok) {
+    sizes = Object.fromEntries(list.data.map((i) => [i.id, i.items]));
+    titles = Object.fromEntries(list.data.map((i) => [i.id, i.title]));
+  }
   await load();
   registerWorker();
   await sendSoon();
