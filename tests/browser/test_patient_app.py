@@ -275,3 +275,16 @@ def test_a_server_validation_error_appears_next_to_its_item(app, page, invite, a
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
     assert stored(app, invite["patient"]["id"]) == {"gad7": 1}
+
+
+def test_answers_in_progress_survive_closing_the_app(page, context, invite, axe_check):
+    enrol(page, invite, axe_check)
+    base = page.url.rsplit("/app", 1)[0]
+    page.goto(base + "/app/answer?slot=r.0&i=gad7")
+    for n in (1, 2, 3):
+        page.locator(f"label.opt:has(input[name='gad7_{n}'][value='2'])").click()
+    page.close()
+    again = context.new_page()
+    again.goto(base + "/app/answer?slot=r.0&i=gad7")
+    expect(again.locator("input[name='gad7_3'][value='2']")).to_be_checked()
+    expect(again.locator("#bar")).to_have_attribute("aria-valuetext", "3 of 7 answered")

@@ -14,6 +14,13 @@ let index = 0;
 
 const smooth = () => (matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth');
 
+// Answers in progress survive closing the app: kept per slot and instrument until saved.
+const draftKey = (step) => `ebb.draft.${slot || '-'}.${step.def.id}`;
+function keepDraft(step) { localStorage.setItem(draftKey(step), JSON.stringify(step.answers)); }
+function draft(step) {
+  try { return JSON.parse(localStorage.getItem(draftKey(step))) || {}; } catch { return {}; }
+}
+
 function items(step) { return step.def.items; }
 function required(step) { return items(step).filter((i) => i.required); }
 
@@ -45,6 +52,7 @@ function field(step, item, n) {
                                checked: step.answers[item.id] === o.value });
     input.addEventListener('change', () => {
       step.answers[item.id] = o.value;
+      keepDraft(step);
       fs.classList.remove('missing');
       err.textContent = '';
       updateProgress();
@@ -148,6 +156,7 @@ async function save(step) {
   step.uuid ||= crypto.randomUUID();
   await enqueue({ client_uuid: step.uuid, instrument_id: step.def.id, answers: { ...step.answers },
                   completed_at: new Date().toISOString(), slot_key: slot });
+  localStorage.removeItem(draftKey(step));
   status(t('answer.saved'));
   await Promise.race([sendSoon(), new Promise((r) => setTimeout(r, 4000))]);
   const rec = await get(step.uuid);
@@ -208,5 +217,6 @@ onQueueChange(() => { if (index >= steps.length && steps.length) renderDone(); }
       h('a', { class: 'button primary big', href: '/app' }, t('answer.home')));
     return;
   }
+  if (!fix) for (const step of steps) step.answers = draft(step);
   renderForm(steps[0], fix ? fix.errors : null);
 })();
