@@ -69,10 +69,10 @@ def _pct(v: float) -> str:
 
 
 def rate_chart(bars: Sequence[RateBar], *, title: str = "Response rate",
-               chart_id: str = "rates", width: int = 640) -> str:
+               chart_id: str = "rates", width: int = 760) -> str:
     """Horizontal: one row per group, a dot at the rate and a bar across its 95% interval."""
     row = 34
-    left, right, top = 150, 70, 26
+    left, right, top = 170, 120, 26
     height = top + row * max(len(bars), 1) + 30
     pw = width - left - right
 
@@ -91,7 +91,7 @@ def rate_chart(bars: Sequence[RateBar], *, title: str = "Response rate",
         out.append(_el("text", _pct(p), x=x(p), y=bottom + 16, text_anchor="middle", **LABEL))
     for i, b in enumerate(bars):
         cy = top + row * i + row / 2
-        out.append(_el("text", b.label[:22], x=left - 8, y=cy + 4, text_anchor="end", **LABEL))
+        out.append(_el("text", b.label[:26], x=left - 8, y=cy + 4, text_anchor="end", **LABEL))
         if b.rate is None:
             out.append(_el("text", "none evaluable", x=left + 4, y=cy + 4, **LABEL))
             continue
@@ -107,7 +107,7 @@ def rate_chart(bars: Sequence[RateBar], *, title: str = "Response rate",
                    + _el("circle", cx=x(b.rate), cy=cy, r=6, fill="currentColor")
                    + "</g>")
         out.append(_el("text", f"{_pct(b.rate)} ({b.responders}/{b.evaluable})",
-                       x=width - right + 6, y=cy + 4, **LABEL))
+                       x=width - right + 8, y=cy + 4, **LABEL))
     out.append("</svg>")
     return "".join(out)
 
@@ -124,7 +124,7 @@ def _legend(out: list[str], labels: Sequence[str], x0: float, y0: float) -> None
 
 
 def change_chart(series: Sequence[Series], *, title: str = "Mean % change from baseline",
-                 chart_id: str = "changes", width: int = 640, height: int = 280,
+                 chart_id: str = "changes", width: int = 760, height: int = 280,
                  threshold_pct: float | None = None) -> str:
     """Mean signed % change at each nominal time point (categorical x axis), a line per group.
 
@@ -207,7 +207,7 @@ def _marker(group: int, x: float, y: float) -> str:
 
 
 def km_chart(curves: Sequence[Curve], *, title: str = "Still responding (Kaplan-Meier)",
-             chart_id: str = "durability", width: int = 640, height: int = 280) -> str:
+             chart_id: str = "durability", width: int = 760, height: int = 280) -> str:
     """Share still responding against days since onset, a step line per group."""
     t_max = max([s[0] for c in curves for s in c.steps] + [24.0])
     days = t_max / 24

@@ -280,7 +280,8 @@ def patient_page(clinic_id: int, patient_id: int, *, rule_choice: dict[str, str]
             "side_effects": side, "alerts": alerts,
             "open_alerts": [a for a in alerts if a.acknowledged_at is None],
             "invites": invites, "now": now, "range_key": range_key,
-            "dose_labels": {t.id: _dose_label(t) for t in treatments}}
+            "dose_labels": {t.id: _dose_label(t) for t in treatments},
+            "dose_times": {t.id: t.given_at for t in treatments}}
 
 
 def _answer_cells(instrument, answers: dict) -> list[dict]:
@@ -355,9 +356,22 @@ def _threshold_pct(rule_def: dict) -> float | None:
     return None
 
 
+def group_label(key: dict) -> str:
+    """A group's key as people say it: "ketamine, period 1", "no arm", "everyone"."""
+    parts = []
+    for name, value in key.items():
+        if value is None:
+            parts.append(f"no {name}")
+        else:
+            parts.append(f"period {value}" if name == "period" else str(value))
+    return ", ".join(parts) or "everyone"
+
+
 def cohort_figures(result: dict, rule_def: dict) -> dict:
     """SVG charts and table rows from a cohort result (CohortResult.to_dict shape)."""
     groups = result["groups"]
+    for g in groups:
+        g["label"] = group_label(g["key"])
     bars = [RateBar(g["label"], g["rate"], g["ci_low"], g["ci_high"], g["responders"],
                     g["evaluable"]) for g in groups]
     series = [Series(g["label"], [(t["label"], t["hours"], t["mean_change_pct"], t["n"])
