@@ -37,6 +37,8 @@ class Marker:
 
     at: datetime
     label: str
+    #: Drawn beside the mark (e.g. "ketamine 0.5 mg/kg"); the full label stays in its title.
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,9 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                    + _el("line", x1=xx, x2=xx, y1=top, y2=top + ph, stroke="currentColor",
                          stroke_width=1, stroke_dasharray="2 3")
                    + _el("path", d=f"M{xx - 5} {top - 10}h10l-5 8z", fill="currentColor")
+                   + (_el("text", dose.text, class_="chart-dose-text", x=xx + 3, y=top + 4,
+                          font_size=10, fill="currentColor",
+                          transform=f"rotate(90 {xx + 3} {top + 4})") if dose.text else "")
                    + "</g>")
     if points:
         d = " ".join(f"{'M' if i == 0 else 'L'}{x(p.at)} {y(p.value)}"

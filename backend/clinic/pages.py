@@ -222,7 +222,8 @@ def patient_page(clinic_id: int, patient_id: int, *, rule_choice: dict[str, str]
     treatments = list(db.session.scalars(select(Treatment).where(
         Treatment.patient_id == patient.id).order_by(Treatment.given_at)))
     doses = evaluation.load_doses(clinic_id, [patient.id]).get(patient.id, [])
-    markers = [Marker(t.given_at, _dose_label(t)) for t in treatments]
+    markers = [Marker(t.given_at, _dose_label(t), f"{t.drug} {t.dose:g} {t.dose_unit}"[:24])
+               for t in treatments]
     present = list(db.session.scalars(
         select(Assessment.instrument_id).where(Assessment.patient_id == patient.id)
         .group_by(Assessment.instrument_id)))
