@@ -5,8 +5,9 @@ Run: python -m bench.clinician_pages [--patients 1000] [--repeat 15]
 Builds a migrated SQLite database: one patient with two years of daily answers on four
 instruments (nrs_pain, nrs_fatigue, nrs_sleep, peg) and 30 doses, plus N cohort patients with
 50 daily pain scores and 3 doses each. A signed-in test client then times (median of
---repeat) the bare sign-in page (the baseline, same app, same run), the long patient's page
-(default 90-day charts, and all two years), the patient list and the cohort page. Prints
+--repeat, the pages taken in turn) the bare sign-in page (the baseline: same app, same run),
+the long patient's page (default 90-day charts, and all two years), the patient list and the
+cohort page. Prints
 milliseconds, ratios to the baseline and the SQL statements per page.
 
 Targets: patient page <= 150 ms and <= 10x the bare page; cohort page for 1,000 patients
@@ -116,18 +117,6 @@ def build(path: Path, patients: int):
     return app, long_pid
 
 
-def timed(client, url: str, repeat: int) -> tuple[float, int]:
-    """Median seconds of GET url, and its size in bytes."""
-    times, size = [], 0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200, (url, response.status_code)
-        size = len(response.data)
-    return statistics.median(times), size
-
-
 def count_queries(app, client, url: str) -> int:
     from sqlalchemy import event
 
@@ -169,12 +158,19 @@ def main(argv=None) -> dict:
     }
     for url in pages.values():  # warm up: templates compiled, caches filled
         client.get(url)
-    results = {}
-    for name, url in pages.items():
-        seconds, size = timed(client, url, args.repeat if "cohort" not in name
-                              and "list" not in name else max(3, args.repeat // 3))
-        results[name] = {"url": url, "ms": seconds * 1000, "kb": size / 1024,
-                         "queries": count_queries(app, client, url)}
+    # Round robin, so that load from elsewhere on the machine hits every page alike.
+    times: dict[str, list[float]] = {name: [] for name in pages}
+    sizes: dict[str, int] = {}
+    for _ in range(args.repeat):
+        for name, url in pages.items():
+            start = time.perf_counter()
+            response = client.get(url)
+            times[name].append(time.perf_counter() - start)
+            assert response.status_code == 200, (url, response.status_code)
+            sizes[name] = len(response.data)
+    results = {name: {"url": url, "ms": statistics.median(times[name]) * 1000,
+                      "kb": sizes[name] / 1024, "queries": count_queries(app, client, url)}
+               for name, url in pages.items()}
     bare = results["bare sign-in page (/login)"]["ms"]
     for name, r in results.items():
         print(f"{name:62s} {r['ms']:8.1f} ms  {r['ms'] / bare:6.1f}x bare  "

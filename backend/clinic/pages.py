@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, select, type_coerce, union_all
+from sqlalchemy.orm import aliased
 
 from ..assessments.models import Assessment, ScoreValue
 from ..audit.service import record
@@ -338,11 +339,22 @@ def _answer_cells(instrument, answers: dict) -> list[dict]:
 
 
 def _answers(patient: Patient, limit: int | None) -> list[dict]:
-    from ..assessments.service import list_assessments
-
+    """The patient's current (not superseded) answers, newest first, columns only."""
+    later = aliased(Assessment)
+    query = (select(Assessment.id, Assessment.instrument_id, Assessment.answers,
+                    Assessment.scores, Assessment.completed_at, Assessment.in_window,
+                    Assessment.supersedes_id)
+             .where(Assessment.patient_id == patient.id,
+                    ~select(later.id).where(later.supersedes_id == Assessment.id).exists())
+             .order_by(Assessment.completed_at.desc(), Assessment.id.desc()))
+    if limit:
+        query = query.limit(limit)
+    rows = db.session.execute(query).all()
+    record("assessment.list", clinic_id=patient.clinic_id, patient_id=patient.id,
+           target_type="patient", target_id=patient.id, detail=f"{len(rows)} rows")
     known = registry()
     out = []
-    for a in list_assessments(patient, limit=limit):
+    for a in rows:
         instrument = known.get(a.instrument_id) if a.instrument_id in known else None
         scores = a.scores.get("scores", {}) if isinstance(a.scores, dict) else {}
         out.append({

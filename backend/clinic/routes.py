@@ -97,7 +97,8 @@ def patient(patient_id: int):
                               all_answers=args.get("answers") == "all")
     edit = args.get("edit", type=int)
     editing = next((t for t in data["treatments"] if t.id == edit), None)
-    return _render("clinic/patient.html", **data, editing=editing, errors={}, form={})
+    return _render("clinic/patient.html", **data, editing=editing, errors={}, form={},
+                   all_doses=args.get("doses") == "all")
 
 
 def _back(patient_id: int, anchor: str = ""):
@@ -134,7 +135,7 @@ def _form_again(patient_id: int, errors: dict, edit: int | None = None):
     data = pages.patient_page(current_user.clinic_id, patient_id, rule_choice={})
     editing = next((t for t in data["treatments"] if t.id == edit), None)
     return _render("clinic/patient.html", 422, **data, editing=editing, errors=errors,
-                   form=request.form)
+                   form=request.form, all_doses=False)
 
 
 @bp.post("/patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge")
