@@ -15,7 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment (``config`` keys win), extensions, routes."""
     from flask import Flask
 
-    from . import cli, database, errors, models, security, web  # noqa: F401
+    from . import apidocs, cli, database, errors, models, security, web  # noqa: F401
     from .config import load_settings
     from .extensions import api, db, limiter, login_manager, migrate
     from .instruments.service import init_registry
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     init_registry(app)
     _register_blueprints(app, api)
+    apidocs.document_errors(app, api)
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
+from .dbtypes import MAX_ID
 from .extensions import db
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: an id no column can hold is an unknown URL (404), not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":

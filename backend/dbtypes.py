@@ -8,6 +8,9 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+#: The largest id an ``Integer`` primary key holds on every backend (PostgreSQL ``integer``).
+MAX_ID = 2**31 - 1
+
 #: JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..dbtypes import MAX_ID
+
 
 class AnswersField(fields.Dict):
     """{item_id: number}; the instrument decides which items and values are valid."""
@@ -28,7 +30,8 @@ class BackfillAssessmentSchema(NewAssessmentSchema):
     source = fields.String(load_default="clinician",
                            validate=validate.OneOf(["clinician", "import"]),
                            metadata={"description": "import accepts incomplete forms unscored"})
-    supersedes_id = fields.Integer(load_default=None, allow_none=True, metadata={
+    supersedes_id = fields.Integer(load_default=None, allow_none=True,
+                                   validate=validate.Range(min=1, max=MAX_ID), metadata={
         "description": "Correct an earlier assessment: the new row replaces it in outcomes"})
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 

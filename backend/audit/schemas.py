@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..dbtypes import MAX_ID
+
 
 class AuditEventSchema(Schema):
     id = fields.Integer(dump_only=True)
@@ -19,7 +21,7 @@ class AuditEventSchema(Schema):
 
 
 class AuditQuerySchema(Schema):
-    patient_id = fields.Integer(load_default=None)
+    patient_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     action = fields.String(load_default=None, validate=validate.Length(max=64),
                            metadata={"description": "prefix, e.g. 'patient.' or 'auth.login'"})
     actor_kind = fields.String(load_default=None,
@@ -27,5 +29,6 @@ class AuditQuerySchema(Schema):
                                                         "anonymous"]))
     since = fields.AwareDateTime(load_default=None)
     until = fields.AwareDateTime(load_default=None)
-    before_id = fields.Integer(load_default=None, metadata={"description": "page backwards"})
+    before_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                               metadata={"description": "page backwards"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

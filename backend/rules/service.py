@@ -85,15 +85,19 @@ def list_rules(clinic_id: int, *, include_old: bool = False) -> list[Rule]:
     return list(db.session.scalars(query.order_by(Rule.name, Rule.version)))
 
 
+#: An id or version number: ASCII digits that fit a 64-bit column ("²".isdigit() is true too).
+_ID = re.compile(r"[0-9]{1,18}")
+
+
 def get_rule(clinic_id: int, ref: str | int) -> Rule:
     """A rule by id, or by key (its current version), or ``key@version``."""
     query = select(Rule).where(Rule.clinic_id == clinic_id)
     text = str(ref)
-    if text.isdigit():
+    if _ID.fullmatch(text):
         query = query.where(Rule.id == int(text))
     elif "@" in text:
         key, _, version = text.partition("@")
-        if not version.isdigit():
+        if not _ID.fullmatch(version):
             raise NotFound(f"No rule {text!r}.", errors=[{"field": "rule", "reason": "unknown"}])
         query = query.where(Rule.key == key, Rule.version == int(version))
     else:
