@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -137,7 +138,36 @@ def validate_command(paths) -> None:
     click.echo(f"ok: {', '.join(str(t) for t in targets)}")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the SQLite database to PATH while the app keeps running (consistent snapshot)."""
+    from .backup import BackupError, backup
+
+    try:
+        summary = backup(path)
+    except BackupError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"backup written: {summary}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="replace a database that holds data")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Replace the SQLite database with the backup at PATH (checked first). Stop the app first."""
+    from .backup import BackupError, restore
+
+    try:
+        summary = restore(path, force=force)
+    except BackupError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"restored: {summary}")
+
+
 def init_app(app: Flask) -> None:
     for command in (create_clinic_command, create_user_command, seed_demo_command, demo_command,
-                    instruments_group):
+                    instruments_group, backup_command, restore_command):
         app.cli.add_command(command)
