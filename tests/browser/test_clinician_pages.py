@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..conftest import login
+from .conftest import watch
 
 SHOTS = Path(os.environ.get("EBB_SHOTS", "/tmp/shots"))
 SIZES = {"desktop": {"width": 1280, "height": 800}, "tablet": {"width": 768, "height": 1024}}
@@ -70,6 +71,7 @@ def staff(make_clinic, make_user, make_client, make_patient):
 def shot(page, viewport, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"clinic-{name}-{viewport['name']}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"clinic-{name}-{viewport['name']}-top.png"))
 
 
 def sign_in(page, live_server, user) -> None:
@@ -174,3 +176,30 @@ def test_a_clinician_works_through_every_page(page, live_server, staff, viewport
     expect(page.get_by_role("heading", name="Cohort")).to_be_visible()
     expect(page.locator(".lead")).to_contain_text("(v2)")
     assert not console_errors, console_errors
+
+
+
+def test_the_list_and_the_patient_page_read_on_a_phone(browser, live_server, staff, axe_check):
+    viewport = {"width": 390, "height": 844, "name": "phone"}
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB",
+                                  has_touch=True)
+    errors: list = []
+    try:
+        page = context.new_page()
+        watch(page, errors)
+        sign_in(page, live_server, staff["user"])
+        axe_check(page, "patient list on a phone")
+        shot(page, viewport, "patients")
+        page.get_by_role("link", name="TREND-1").first.click()
+        expect(page.get_by_role("region", name="Is it working?")).to_contain_text("responder")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate("""[...document.querySelectorAll('body *')]
+            .map(e => [e, e.getBoundingClientRect().right])
+            .filter(([e, right]) => right > 391 && !e.closest('.scroll')).slice(0, 6)
+            .map(([e, right]) => e.tagName + '.' + e.className + ' ' + Math.round(right))""")
+        assert width <= 390, f"the page scrolls sideways on a phone ({width}px): {wide}"
+        axe_check(page, "patient page on a phone")
+        shot(page, viewport, "patient")
+        assert not errors, errors
+    finally:
+        context.close()
