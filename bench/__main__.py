@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import io
 import json
 import pkgutil
 import sys
@@ -44,33 +45,66 @@ def run_one(name: str, quick: bool) -> dict:
     kwargs = {}
     if "argv" in inspect.signature(main).parameters:
         kwargs["argv"] = ["--quick"] if quick and getattr(module, "QUICK", False) else []
-    saved_argv = sys.argv
+    saved_argv, saved_stdout = sys.argv, sys.stdout
     sys.argv = [f"bench/{name}.py"]  # a main() that parses sys.argv sees no options of ours
+    captured = io.StringIO()
+    sys.stdout = Tee(saved_stdout, captured)
     try:
         result = main(**kwargs)
     except SystemExit as exc:
-        return {"status": "exited", "error": f"exit {exc.code}"}
+        return {"status": "exited", "error": f"exit {exc.code}", "output": _tail(captured)}
     except Exception as exc:
         traceback.print_exc()
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                "seconds": round(time.perf_counter() - started, 1)}
+                "seconds": round(time.perf_counter() - started, 1), "output": _tail(captured)}
     finally:
-        sys.argv = saved_argv
+        sys.argv, sys.stdout = saved_argv, saved_stdout
     return {"status": "ok", "seconds": round(time.perf_counter() - started, 1),
-            "result": result}
+            "result": result, "output": _tail(captured)}
+
+
+class Tee(io.TextIOBase):
+    """Print as usual and keep a copy, so results.json holds what each benchmark printed."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self):
+        for stream in self.streams:
+            stream.flush()
+
+
+def _tail(buffer: io.StringIO, lines: int = 40) -> list[str]:
+    kept = [line for line in buffer.getvalue().splitlines() if not line.startswith("INFO  [")]
+    return kept[-lines:]
+
+
+def headline(result) -> str:
+    """The benchmark's own headline, or its top-level numbers."""
+    if not isinstance(result, dict):
+        return ""
+    if result.get("headline"):
+        return str(result["headline"])
+    numbers = [f"{k} {v:.3g}" for k, v in result.items() if isinstance(v, (int, float))
+               and not isinstance(v, bool)]
+    return ", ".join(numbers[:4])
 
 
 def table(results: dict) -> str:
     lines = [f"{'benchmark':<22} {'status':<14} {'time':>7}  headline", "-" * 78]
     for name, entry in results["benchmarks"].items():
-        headline = ""
-        result = entry.get("result")
-        if isinstance(result, dict):
-            headline = result.get("headline") or ""
-        if not headline and entry.get("error"):
-            headline = entry["error"][:60]
+        line = headline(entry.get("result"))
+        if not line and entry.get("error"):
+            line = entry["error"][:60]
+        if not line and entry.get("output"):
+            line = entry["output"][-1][:70]
         seconds = f"{entry['seconds']:.0f} s" if "seconds" in entry else ""
-        lines.append(f"{name:<22} {entry['status']:<14} {seconds:>7}  {headline}")
+        lines.append(f"{name:<22} {entry['status']:<14} {seconds:>7}  {line}")
     return "\n".join(lines)
 
 
@@ -85,6 +119,8 @@ def main(argv=None) -> dict:
         names = [n for n in names if n in args.only]
     results = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                "python": sys.version.split()[0], "benchmarks": {}}
+    if args.only and Path(args.out).exists():  # keep the other benchmarks' last results
+        results["benchmarks"] = json.loads(Path(args.out).read_text()).get("benchmarks", {})
     for name in names:
         print(f"\n=== {name}", flush=True)
         results["benchmarks"][name] = run_one(name, args.quick)

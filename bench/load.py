@@ -97,8 +97,9 @@ def run_load(workers: list, request_fn, *, max_requests: int, max_seconds: float
              warmup: int = 50) -> dict:
     """Each thread calls ``request_fn(worker_state, i)`` until the shared budget is spent.
 
-    Returns requests/s, p50/p99 latency in ms and the status counts. Bounded by both
-    ``max_requests`` and ``max_seconds``; the first ``warmup`` requests are not counted.
+    Returns the latencies (s), the measured seconds and the status counts (see
+    :func:`summarize`). Bounded by both ``max_requests`` and ``max_seconds``; the first
+    ``warmup`` requests are not counted.
     """
     lock = threading.Lock()
     counter = iter(range(max_requests + warmup))
@@ -137,8 +138,18 @@ def run_load(workers: list, request_fn, *, max_requests: int, max_seconds: float
     for t in threads:
         t.join(max_seconds + 30)
     end = time.perf_counter()
-    duration = end - window.get("start", end)
-    latencies.sort()
+    return {"latencies": latencies, "seconds": end - window.get("start", end),
+            "statuses": statuses, "errors": errors[:5]}
+
+
+def summarize(rounds: list[dict]) -> dict:
+    """Merge rounds of :func:`run_load`: requests/s over the measured time, p50/p99 in ms."""
+    latencies = sorted(x for r in rounds for x in r["latencies"])
+    duration = sum(r["seconds"] for r in rounds)
+    statuses: dict[int, int] = {}
+    for r in rounds:
+        for code, n in r["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
     n = len(latencies)
 
     def pct(p):
@@ -147,4 +158,4 @@ def run_load(workers: list, request_fn, *, max_requests: int, max_seconds: float
     return {"requests": n, "seconds": round(duration, 2),
             "rps": round(n / duration, 1) if duration > 0 else 0.0,
             "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": statuses,
-            "errors": errors[:5]}
+            "errors": [e for r in rounds for e in r["errors"]][:5]}
