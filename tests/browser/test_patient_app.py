@@ -288,3 +288,29 @@ def test_answers_in_progress_survive_closing_the_app(page, context, invite, axe_
     again.goto(base + "/app/answer?slot=r.0&i=gad7")
     expect(again.locator("input[name='gad7_3'][value='2']")).to_be_checked()
     expect(again.locator("#bar")).to_have_attribute("aria-valuetext", "3 of 7 answered")
+
+
+def test_a_patient_with_a_pin_unlocks_the_app_and_then_sends(app, page, invite, axe_check):
+    from sqlalchemy import update
+
+    from backend.extensions import db
+    from backend.users.models import AuthSession
+
+    page.goto(invite["url"])
+    page.get_by_label("PIN (optional)").fill("2468")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("link", name="I understand, continue").click()
+    expect(page.locator("#due li[data-slot='r.0']")).to_be_visible()
+    with app.app_context():  # the app was left idle: the PIN is needed again
+        db.session.execute(update(AuthSession).values(pin_ok_at=None))
+        db.session.commit()
+    page.reload()
+    expect(page.get_by_role("heading", name="Enter your PIN")).to_be_visible()
+    axe_check(page, "PIN")
+    page.get_by_label("PIN", exact=True).fill("1111")
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#unlock-error")).to_have_text("That PIN is not right.")
+    page.get_by_label("PIN", exact=True).fill("2468")
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#unlock")).to_be_hidden()
+    expect(page.locator("#due li[data-slot='r.0']")).to_be_visible()
