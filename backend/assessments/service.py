@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -75,12 +75,12 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
 
     if supersedes is not None:
         db.session.execute(delete(ScoreValue).where(ScoreValue.assessment_id == supersedes.id))
-    db.session.add_all(
-        ScoreValue(assessment_id=assessment.id, clinic_id=patient.clinic_id,
-                   patient_id=patient.id, instrument_id=instrument.id, score_id=score_id,
-                   value=float(value.value), at=completed_at, in_window=assessment.in_window)
-        for score_id, value in result.scores.items() if value.value is not None
-    )
+    rows = [dict(assessment_id=assessment.id, clinic_id=patient.clinic_id,
+                 patient_id=patient.id, instrument_id=instrument.id, score_id=score_id,
+                 value=float(value.value), at=completed_at, in_window=assessment.in_window)
+            for score_id, value in result.scores.items() if value.value is not None]
+    if rows:  # one executemany, not one INSERT per score (this is the hot path)
+        db.session.execute(insert(ScoreValue), rows)
     alerts = [Alert(clinic_id=patient.clinic_id, patient_id=patient.id,
                     assessment_id=assessment.id, kind=flag.id, message=flag.message)
               for flag in result.flags if flag.severity == "safety"]

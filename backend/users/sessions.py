@@ -87,15 +87,23 @@ def csrf_token() -> str:
 
 @login_manager.user_loader
 def load_principal(token: str):
-    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
-    if row is None or row.revoked_at is not None:
+    # One query for the session and whoever it belongs to: this runs on every request.
+    found = db.session.execute(
+        select(AuthSession, User, Patient)
+        .outerjoin(User, User.id == AuthSession.user_id)
+        .outerjoin(Patient, Patient.id == AuthSession.patient_id)
+        .where(AuthSession.token_hash == token_hash(token))).first()
+    if found is None:
+        return None
+    row, user, patient = found
+    if row.revoked_at is not None:
         return None
     now = utcnow()
     if row.expires_at <= now:
         return None
     cfg = current_app.config
     if row.kind == "user":
-        principal = db.session.get(User, row.user_id)
+        principal = user
         if principal is None or not principal.active:
             return None
         if now - row.last_seen_at > timedelta(minutes=int(cfg["CLINICIAN_IDLE_MINUTES"])):
@@ -104,7 +112,7 @@ def load_principal(token: str):
             return None
         principal.pin_locked = False
     else:
-        principal = db.session.get(Patient, row.patient_id)
+        principal = patient
         if principal is None or principal.status == "withdrawn":
             return None
         idle = timedelta(minutes=int(cfg["PATIENT_PIN_IDLE_MINUTES"]))
