@@ -107,6 +107,19 @@ def test_a_patient_enrols_answers_offline_and_every_answer_arrives_exactly_once(
                                                      "nrs_sleep": 1}
     page.close()
 
+    # Opened again while still offline: the service worker serves the app, the answer waits.
+    offline = context.new_page()
+    watch(offline, console_errors)
+    offline.goto(invite["url"].split("/join")[0] + "/app")
+    expect(offline.locator("#sync")).to_have_text(
+        "1 answer saved on this phone, not sent yet. It is sent when you are online.")
+    expect(offline.locator("#notice")).to_have_text(
+        "You are offline. This list may be out of date.")
+    expect(offline.locator("#done li[data-slot='r.0'] [data-sync]")).to_have_text(
+        "Saved on this phone")
+    offline.close()
+    assert stored(app, invite["patient"]["id"]).get("peg") is None
+
     context.set_offline(False)
     again = context.new_page()
     watch(again, console_errors)
