@@ -298,3 +298,16 @@ def test_page_queries_do_not_grow_with_doses_or_patients(app, clinician_client, 
     assert count_queries(app, lambda: page(clinician_client, url)) == before
     assert count_queries(app, lambda: page(clinician_client, "/clinic/patients")) == listing
     assert before <= 25 and listing <= 20
+
+
+def test_answers_outside_their_schedule_window_are_drawn_apart(clinician_client, seeded):
+    pid, tid = seeded["id"], seeded["treatment"]["id"]
+    given = datetime.fromisoformat(seeded["treatment"]["given_at"])
+    r = clinician_client.post(f"/api/v1/patients/{pid}/assessments", json={
+        "client_uuid": str(uuid.uuid4()), "instrument_id": "nrs_pain",
+        "answers": {"nrs_pain_1": 5}, "slot_key": f"d{tid}.h24",
+        "completed_at": (given + timedelta(hours=40)).isoformat()})
+    assert r.status_code == 201 and r.get_json()["in_window"] is False
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    assert html.count('class="chart-point out"') == 1
+    assert "outside its time window" in html and "1 answer outside the schedule window" in html
