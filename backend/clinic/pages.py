@@ -54,12 +54,20 @@ def domain_label(instrument, score_def) -> str:
 
 
 def rule_label(rule: Rule) -> str:
+    return definition_label(rule.definition)
+
+
+def definition_label(definition: dict) -> str:
+    """A rule definition in a few words, named by its score: "pain -30% within 7 days"."""
     known = registry()
     label = ""
-    if rule.instrument_id in known:
-        instrument = known.get(rule.instrument_id)
-        label = domain_label(instrument, instrument.score_def(rule.score_id))
-    return rule_text(rule.definition, label)
+    if definition.get("instrument") in known:
+        instrument = known.get(definition["instrument"])
+        try:
+            label = domain_label(instrument, instrument.score_def(definition["score"]))
+        except KeyError:
+            pass
+    return rule_text(definition, label)
 
 
 # ---------------------------------------------------------------- schedule hook

@@ -232,7 +232,7 @@ def rule_edit():
             rule = rules.save_rule(clinic_id, current_user, definition, key=key)
             return redirect(url_for("clinic.cohort", rule=rule.key), code=303)
         result = evaluation.preview_outcomes(clinic_id, definition)
-        preview = {"result": result, "label": pages.rule_text(definition),
+        preview = {"result": result, "label": pages.definition_label(definition),
                    **pages.cohort_figures(result, definition)}
         return _render("clinic/rule_edit.html", form=form, rule=None, targets=_targets(),
                        errors={}, preview=preview)

@@ -223,7 +223,7 @@ def test_the_rules_editor_previews_without_saving_then_saves_a_new_version(clini
             "anchor": "each_session"}
     r = clinician_client.post("/clinic/rules/edit", data={**form, "action": "preview"})
     html = r.get_data(as_text=True)
-    assert r.status_code == 200 and "Preview (not saved)" in html
+    assert r.status_code == 200 and "Preview (not saved): pain -60% within 7 days" in html
     assert "<strong>0%</strong>" in html  # 8 -> 4 is a 50% drop: not a responder at 60%
     rules = clinician_client.get("/api/v1/rules").get_json()
     assert [r["version"] for r in rules if r["key"] == PAIN_RULE] == [1]
