@@ -327,3 +327,16 @@ def test_a_patient_with_a_pin_unlocks_the_app_and_then_sends(app, page, invite, 
     page.get_by_role("button", name="Unlock").click()
     expect(page.locator("#unlock")).to_be_hidden()
     expect(page.locator("#due li[data-slot='r.0']")).to_be_visible()
+
+
+def test_offline_a_positive_item_9_still_shows_the_crisis_text_at_once(context, page, invite,
+                                                                       axe_check):
+    enrol(page, invite, axe_check)
+    page.goto(page.url.replace("/app", "/app/answer?i=phq9"))
+    expect(page.locator("fieldset").first).to_be_visible()
+    context.set_offline(True)
+    answer(page, Taps(page), "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 1], title="PHQ-9")
+    crisis = page.locator("#crisis")
+    expect(crisis).to_contain_text("988")
+    expect(crisis).to_contain_text("Your care team is told as soon as it is sent")
+    context.set_offline(False)

@@ -140,8 +140,10 @@ function renderReview(step) {
 
 function status(text) { $('status').textContent = text; }
 
-async function crisis(text) {
+async function crisis(text, sent) {
   $('crisis-text').textContent = text;
+  // Only say the care team knows when the server has the answer (and so raised the alert).
+  $('crisis-told').textContent = t(sent ? 'crisis.told' : 'crisis.pending');
   $('crisis').hidden = false;
   view.hidden = true;
   $('crisis').focus();
@@ -167,7 +169,7 @@ async function save(step) {
   status(rec?.state === 'sent' ? t('answer.prev_sent') : t('answer.prev_saved'));
   const flagged = SAFETY[step.def.id] && step.answers[SAFETY[step.def.id]] > 0;
   if (rec?.crisis_text || flagged) {
-    await crisis(rec?.crisis_text || localStorage.getItem('ebb.crisis') || '');
+    await crisis(rec?.crisis_text || localStorage.getItem('ebb.crisis') || '', rec?.state === 'sent');
   }
   index += 1;
   if (index < steps.length) renderForm(steps[index]);
