@@ -241,6 +241,17 @@ def test_the_rules_page_lists_rules_in_words(clinician_client):
     assert "PHQ-9 -50% within 14 days" in html
 
 
+def test_the_fhir_bundle_is_audited(app, clinician_client, seeded):
+    assert clinician_client.get(f"/fhir/Patient/{seeded['id']}/$everything").status_code == 200
+    from backend.audit.models import AuditEvent
+    from backend.extensions import db
+
+    with app.app_context():
+        event_row = db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "fhir.patient_everything"))
+    assert event_row.patient_id == seeded["id"] and event_row.actor_kind == "user"
+
+
 def test_the_fhir_bundle_is_valid_r4_and_codes_scores(clinician_client, seeded):
     from fhir.resources.R4B.bundle import Bundle
 
