@@ -63,11 +63,13 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
         entered_by_id=user.id if user else None, note=data.get("note") or "", **slot,
     )
     try:
-        with db.session.begin_nested():
-            db.session.add(assessment)
-            db.session.flush()
+        db.session.add(assessment)
+        db.session.flush()
     except IntegrityError:
         # A concurrent retry with the same client UUID won the race: return its result.
+        # Nothing of this request is worth keeping, so roll back the whole transaction (a
+        # savepoint would cost an extra fsync on SQLite for every submission, not just races).
+        db.session.rollback()
         existing = find(patient.id, client_uuid)
         if existing is None:
             raise
