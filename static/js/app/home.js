@@ -107,7 +107,10 @@ async function load() {
   $('unlock').hidden = true;
   if (r.ok) {
     due = r.data;
-    localStorage.setItem('ebb.tz', due.timezone);
+    localStorage.setItem('ebb.due', JSON.stringify(due));
+  } else if (!due) {
+    // Offline before the service worker cached the list: the last copy this page kept.
+    try { due = JSON.parse(localStorage.getItem('ebb.due')); } catch { due = null; }
   }
   $('notice').hidden = !(r.cached || r.offline);
   $('notice').textContent = t('home.offline_data');
