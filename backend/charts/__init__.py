@@ -21,6 +21,9 @@ from html import escape
 
 __all__ = ["Line", "Marker", "Point", "line_chart"]
 
+#: Pixels between two dose labels (10 px text turned upright) so they never overlap.
+DOSE_TEXT_GAP = 14
+
 
 @dataclass(frozen=True)
 class Point:
@@ -144,10 +147,15 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                          stroke_width=1.5, stroke_dasharray="6 4")
                    + _el("text", ref.label, x=left + pw - 2, y=yy - 4, text_anchor="end",
                          font_size=11, fill="currentColor") + "</g>")
-    for dose in doses if t0 is not None else ():
+    last_text_x = None  # a label is written only where it does not overlap the previous one
+    for dose in sorted(doses, key=lambda d: d.at) if t0 is not None else ():
         if not t0 <= dose.at <= t1:
             continue
         xx = x(dose.at)
+        show_text = bool(dose.text) and (last_text_x is None
+                                         or xx - last_text_x >= DOSE_TEXT_GAP)
+        if show_text:
+            last_text_x = xx
         out.append('<g class="chart-dose">'
                    + _el("title", f"{dose.label}: {_fmt_time(dose.at, tz)}")
                    + _el("line", x1=xx, x2=xx, y1=top, y2=top + ph, stroke="currentColor",
@@ -155,7 +163,7 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                    + _el("path", d=f"M{xx - 5} {top - 10}h10l-5 8z", fill="currentColor")
                    + (_el("text", dose.text, class_="chart-dose-text", x=xx + 3, y=top + 4,
                           font_size=10, fill="currentColor",
-                          transform=f"rotate(90 {xx + 3} {top + 4})") if dose.text else "")
+                          transform=f"rotate(90 {xx + 3} {top + 4})") if show_text else "")
                    + "</g>")
     if points:
         d = " ".join(f"{'M' if i == 0 else 'L'}{x(p.at)} {y(p.value)}"

@@ -40,3 +40,16 @@ def test_higher_is_better_is_said_and_values_outside_the_range_stay_inside_the_p
     assert "Higher is better" in desc
     cy = float(next(root.iter(f"{NS}circle")).get("cy"))
     assert 0 <= cy <= 200
+
+
+def test_dose_labels_that_would_overlap_are_left_to_the_hover_title():
+    course = [Marker(T0 + timedelta(days=d), f"Dose {d + 1}", text=f"ketamine {d + 1}")
+              for d in range(5)]
+    later = Marker(T0 + timedelta(days=60), "Dose 6", text="ketamine 6")
+    svg = line_chart([Point(T0 - timedelta(days=1), 7), Point(T0 + timedelta(days=89), 4)],
+                     doses=[later, *course], y_range=(0, 10))
+    root = ET.fromstring(svg)
+    written = [el.text for el in root.iter(f"{NS}text") if el.get("class") == "chart-dose-text"]
+    titles = [el.text for el in root.iter(f"{NS}title")]
+    assert written == ["ketamine 1", "ketamine 6"]  # the course's first dose speaks for it
+    assert all(any(t.startswith(f"Dose {n}:") for t in titles) for n in range(1, 7))
