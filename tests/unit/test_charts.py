@@ -55,4 +55,4 @@ def test_dose_labels_that_would_overlap_are_left_to_the_hover_title():
     written = [el.text for el in labels]
     assert written[0] == "ketamine 1" and written[-1] == "ketamine 6" and len(written) < 6
     titles = [el.text for el in root.iter(f"{NS}title")]
-    assert all(any(t.startswith(f"Dose {n}:") for t in titles) for n in range(1, 7))
+    assert all(any((t or "").startswith(f"Dose {n}:") for t in titles) for n in range(1, 7))
