@@ -385,8 +385,8 @@ def test_a_mangled_file_gives_instrument_file_errors_and_never_crashes(tmp_path_
 
 
 def test_the_example_in_the_format_documentation_is_a_valid_file(tmp_path):
-    doc = (SHIPPED_DIR.parent / "docs" / "instrument-format.md").read_text()
-    example = re.search(r"## A small example\n\n```yaml\n(.*?)```", doc, re.S)
+    doc = (SHIPPED_DIR.parent / "README.md").read_text()
+    example = re.search(r"### A small example\n\n```yaml\n(.*?)```", doc, re.S)
     assert example, "the documentation lost its example"
     path = tmp_path / "tiny_mood.yaml"
     path.write_text(example.group(1))
