@@ -3,7 +3,7 @@
 // answers saved offline are sent by Background Sync (queue.js) when the connection returns.
 import { flush } from '/static/js/app/queue.js';
 
-const VERSION = 'ebb-shell-v1';
+const VERSION = 'ebb-shell-v2';
 const DATA = 'ebb-data-v1';
 const PAGES = ['/app', '/app/answer', '/app/progress', '/join'];
 const SHELL = [

@@ -340,3 +340,27 @@ def test_offline_a_positive_item_9_still_shows_the_crisis_text_at_once(context, 
     expect(crisis).to_contain_text("988")
     expect(crisis).to_contain_text("Your care team is told as soon as it is sent")
     context.set_offline(False)
+
+
+def test_a_0_to_100_slider_is_answered_by_moving_it(app, page, invite, axe_check):
+    from backend.assessments.models import Assessment
+    from backend.extensions import db
+
+    enrol(page, invite, axe_check)
+    page.goto(page.url.replace("/app", "/app/answer?i=vas_fatigue"))
+    slider = page.get_by_role("slider")
+    expect(slider).to_be_visible()
+    page.get_by_role("button", name="Review").click()
+    expect(page.locator("#e-vas_fatigue_1")).to_have_text("Please answer this question.")
+    slider.fill("63")
+    expect(page.locator("#o-vas_fatigue_1")).to_have_text("63")
+    axe_check(page, "slider")
+    page.get_by_role("button", name="Review").click()
+    expect(page.locator("dl.review")).to_contain_text("63")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Sent").first).to_be_visible()
+    with app.app_context():
+        row = db.session.scalars(select(Assessment).where(
+            Assessment.patient_id == invite["patient"]["id"],
+            Assessment.instrument_id == "vas_fatigue")).one()
+        assert row.answers == {"vas_fatigue_1": 63}

@@ -41,21 +41,52 @@ function options(item) {
   return out;
 }
 
+function answered(step, item, fs, err) {
+  keepDraft(step);
+  fs.classList.remove('missing');
+  err.textContent = '';
+  if (required(step).every((i) => i.id in step.answers)) $('form-error').textContent = '';
+  updateProgress();
+}
+
+// A slider (e.g. fatigue 0-100) is a range input; it counts as answered once it is moved.
+function slider(step, item, fs, err) {
+  const has = item.id in step.answers;
+  const out = h('output', { class: 'slider-value', id: `o-${item.id}`, 'aria-live': 'polite' },
+    has ? String(step.answers[item.id]) : t('answer.slide'));
+  const input = h('input', {
+    type: 'range', class: 'slider', name: item.id, min: item.min, max: item.max,
+    step: item.step || 1, value: has ? step.answers[item.id] : Math.round((item.min + item.max) / 2),
+    'aria-labelledby': `l-${item.id}`, 'aria-describedby': `a-${item.id} e-${item.id}`,
+  });
+  input.addEventListener('input', () => {
+    step.answers[item.id] = Number(input.value);
+    out.textContent = input.value;
+    answered(step, item, fs, err);
+  });
+  fs.append(out, input);
+  if (item.anchors) {
+    fs.append(h('p', { class: 'anchors', id: `a-${item.id}` },
+      h('span', {}, `${item.min} = ${item.anchors.min}`),
+      h('span', {}, `${item.max} = ${item.anchors.max}`)));
+  }
+  fs.append(err);
+  return fs;
+}
+
 function field(step, item, n) {
   const scale = item.kind !== 'choice';
   const err = h('p', { class: 'error', id: `e-${item.id}` });
   const fs = h('fieldset', { id: `f-${item.id}`, 'aria-describedby': `e-${item.id}` },
-    h('legend', {}, h('span', { class: 'qnum' }, `${n}.`), item.text));
+    h('legend', { id: `l-${item.id}` }, h('span', { class: 'qnum' }, `${n}.`), item.text));
+  if (item.kind === 'slider') return slider(step, item, fs, err);
   const opts = h('div', { class: scale ? 'opts scale' : 'opts' });
   for (const o of options(item)) {
     const input = h('input', { type: 'radio', name: item.id, value: o.value,
                                checked: step.answers[item.id] === o.value });
     input.addEventListener('change', () => {
       step.answers[item.id] = o.value;
-      keepDraft(step);
-      fs.classList.remove('missing');
-      err.textContent = '';
-      updateProgress();
+      answered(step, item, fs, err);
       const next = fs.nextElementSibling;
       if (next?.tagName === 'FIELDSET') {
         const r = next.getBoundingClientRect();
@@ -123,7 +154,7 @@ function renderForm(step, serverErrors = null) {
 
 function renderReview(step) {
   const rows = items(step).filter((i) => i.id in step.answers).map((i) => {
-    const o = options(i).find((x) => x.value === step.answers[i.id]);
+    const o = i.kind === 'slider' ? null : options(i).find((x) => x.value === step.answers[i.id]);
     return h('div', {}, h('dt', {}, i.text), h('dd', {}, o ? o.label : String(step.answers[i.id])));
   });
   view.replaceChildren(
