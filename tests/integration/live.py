@@ -117,3 +117,21 @@ class Http:
         with socket.create_connection((self.host, self.port), timeout=self.timeout) as sock:
             sock.sendall(head.encode() + b"\r\n" + data)
             sock.shutdown(socket.SHUT_WR)
+
+
+def signed_in(base: str, user: dict) -> Http:
+    """A clinician's client, signed in."""
+    staff = Http(base)
+    status, _ = staff.call("POST", "/api/v1/auth/login",
+                           {"email": user["email"], "password": user["password"]})
+    assert status == 200
+    return staff
+
+
+def enrolled_phone(base: str, staff: Http, timeout: float = 10) -> Http:
+    """A new patient created by ``staff`` and a phone enrolled from their invite."""
+    _, created = staff.call("POST", "/api/v1/patients", {})
+    phone = Http(base, timeout=timeout)
+    status, _ = phone.call("POST", "/api/v1/enroll", {"token": created["invite"]["token"]})
+    assert status == 201
+    return phone

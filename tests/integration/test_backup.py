@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ..conftest import ON_PG, base_config
-from .live import Http, gunicorn
+from .live import enrolled_phone, gunicorn, signed_in
 
 sqlite_only = pytest.mark.skipif(ON_PG, reason="SQLite backups; PostgreSQL uses pg_dump")
 
@@ -40,12 +40,7 @@ def test_a_backup_taken_under_writes_restores_every_answer_acknowledged_before_i
     stop = threading.Event()
     errors: list[str] = []
     with gunicorn(database_url) as (base, _):
-        staff = Http(base)
-        staff.call("POST", "/api/v1/auth/login", {"email": user["email"],
-                                                  "password": user["password"]})
-        _, created = staff.call("POST", "/api/v1/patients", {})
-        phone = Http(base)
-        phone.call("POST", "/api/v1/enroll", {"token": created["invite"]["token"]})
+        phone = enrolled_phone(base, signed_in(base, user))
 
         def write():
             deadline = time.monotonic() + 20

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ..conftest import ON_PG, PG_URL
-from .live import Http, gunicorn
+from .live import enrolled_phone, gunicorn, signed_in
 
 
 @pytest.fixture
@@ -26,12 +26,7 @@ def test_an_acknowledged_answer_survives_kill_9(server, database_url, app, make_
                                                 make_user):
     base, proc = server
     user = make_user(make_clinic())
-    staff = Http(base)
-    staff.call("POST", "/api/v1/auth/login", {"email": user["email"],
-                                              "password": user["password"]})
-    _, created = staff.call("POST", "/api/v1/patients", {})
-    phone = Http(base)
-    phone.call("POST", "/api/v1/enroll", {"token": created["invite"]["token"]})
+    phone = enrolled_phone(base, signed_in(base, user))
     client_uuid = str(uuid.uuid4())
     status, body = phone.call("POST", "/api/v1/assessments", {
         "client_uuid": client_uuid, "instrument_id": "nrs_pain", "answers": {"nrs_pain_1": 7},

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ..conftest import ON_PG, PG_URL
-from .live import Http, gunicorn, worker_pids
+from .live import Http, enrolled_phone, gunicorn, signed_in, worker_pids
 
 PHONES = 6
 PER_PHONE = 40
@@ -38,16 +38,8 @@ def test_no_acknowledged_answer_is_lost_or_doubled_under_faults(database_url, ap
                                                                  make_user):
     user = make_user(make_clinic())
     with gunicorn(database_url) as (base, master):
-        staff = Http(base)
-        assert staff.call("POST", "/api/v1/auth/login",
-                          {"email": user["email"], "password": user["password"]})[0] == 200
-        phones = []
-        for _ in range(PHONES):
-            _, created = staff.call("POST", "/api/v1/patients", {})
-            phone = Http(base, timeout=5)
-            assert phone.call("POST", "/api/v1/enroll",
-                              {"token": created["invite"]["token"]})[0] == 201
-            phones.append(phone)
+        staff = signed_in(base, user)
+        phones = [enrolled_phone(base, staff, timeout=5) for _ in range(PHONES)]
 
         deadline = time.monotonic() + BUDGET_S
         acknowledged: dict[str, int] = {}
