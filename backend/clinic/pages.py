@@ -17,13 +17,12 @@ from sqlalchemy.orm import aliased
 from ..assessments.models import Assessment, ScoreValue
 from ..audit.service import record
 from ..charts import Line, Marker, Point, line_chart
-from ..charts.clinic import Curve, RateBar, Series, change_chart, km_chart, rate_chart
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..instruments.service import registry
 from ..outcomes import ScorePoint, evaluate
 from ..patients import service as patients
-from ..patients.models import Alert, Patient
+from ..patients.models import Patient
 from ..rules import evaluation
 from ..rules import service as rules
 from ..rules.models import Rule
@@ -31,7 +30,7 @@ from ..schedules import service as schedules
 from ..schedules.slots import Dose as SlotDose
 from ..schedules.slots import dose_slots, routine_slots, with_states
 from ..treatments.models import Treatment
-from .words import REASON_WORDS, VERDICT_WORDS, rule_text, threshold_value, verdict_sentence
+from .words import VERDICT_WORDS, rule_text, threshold_value, verdict_sentence
 
 #: Rules shown on the patient list when the clinician has not chosen any.
 DEFAULT_LIST_RULES = ("nrs-pain-pain-reduced-by-30-or-more", "phq9-phq-9-response")
@@ -39,7 +38,6 @@ DEFAULT_LIST_RULES = ("nrs-pain-pain-reduced-by-30-or-more", "phq9-phq-9-respons
 OVERDUE_SPAN = timedelta(days=7)
 SIDE_EFFECTS = "side_effects"
 RANGES = {"90": 90, "365": 365, "all": None}
-GROUPINGS = ("none", "arm", "period", "arm_period", "drug")
 #: Patients per page of the list.
 PAGE_SIZE = 100
 
@@ -398,70 +396,3 @@ def _side_effects(patient: Patient, treatments: list[Treatment], known) -> dict[
                               "effects": [(c["text"].split(" (")[0], c["shown"].split("(")[-1]
                                            .rstrip(")").lower()) for c in cells]})
     return out
-
-
-# ---------------------------------------------------------------- cohort
-
-def _threshold_pct(rule_def: dict) -> float | None:
-    (_mode, items), = rule_def["criteria"].items()
-    lower = rule_def.get("direction", "lower_is_better") == "lower_is_better"
-    for item in items:
-        if item["kind"] == "percent_improvement":
-            return -item["value"] if lower else item["value"]
-    return None
-
-
-def group_label(key: dict) -> str:
-    """A group's key as people say it: "ketamine, period 1", "no arm", "everyone"."""
-    parts = []
-    for name, value in key.items():
-        if value is None:
-            parts.append(f"no {name}")
-        else:
-            parts.append(f"period {value}" if name == "period" else str(value))
-    return ", ".join(parts) or "everyone"
-
-
-def cohort_figures(result: dict, rule_def: dict) -> dict:
-    """SVG charts and table rows from a cohort result (CohortResult.to_dict shape)."""
-    groups = result["groups"]
-    for g in groups:
-        g["label"] = group_label(g["key"])
-    bars = [RateBar(g["label"], g["rate"], g["ci_low"], g["ci_high"], g["responders"],
-                    g["evaluable"]) for g in groups]
-    series = [Series(g["label"], [(t["label"], t["hours"], t["mean_change_pct"], t["n"])
-                                  for t in g["timepoints"]]) for g in groups]
-    curves = [Curve(g["label"], [(s["t"], s["survival"], s["at_risk"])
-                                 for s in g["durability"]["steps"]],
-                    g["durability"]["n"], g["durability"]["median"])
-              for g in groups if g["durability"]]
-    shown_tp = [i for i, t in enumerate(groups[0]["timepoints"]) if any(
-        g["timepoints"][i]["n"] for g in groups)] if groups else []
-    trimmed = [Series(s.label, [s.points[i] for i in shown_tp]) for s in series]
-    return {
-        "rates_svg": rate_chart(bars, title="Response rate with 95% interval"),
-        "changes_svg": change_chart(trimmed, threshold_pct=_threshold_pct(rule_def)),
-        "km_svg": km_chart(curves) if curves else None,
-        "timepoint_index": shown_tp,
-        "reason_words": REASON_WORDS,
-    }
-
-
-def cohort_page(clinic_id: int, rule_ref: str | None, group_by: str, per: str) -> dict:
-    current = rules.list_rules(clinic_id)
-    if not current:
-        return {"rules": [], "rule": None}
-    by_key = {r.key: r for r in current}
-    rule = by_key.get(rule_ref or "") or by_key.get(DEFAULT_LIST_RULES[0]) or current[0]
-    if rule_ref and rule_ref not in by_key:
-        rule = rules.get_rule(clinic_id, rule_ref)  # id or key@version; 404 when unknown
-    group_by = group_by if group_by in GROUPINGS else "none"
-    per = per if per in ("anchor", "patient") else "anchor"
-    result = evaluation.cohort_outcomes(clinic_id, rule, group_by=group_by, per=per)
-    return {"rules": current, "rule": rule, "rule_label": rule_label(rule), "result": result,
-            "group_by": group_by, "per": per, **cohort_figures(result, rule.definition)}
-
-
-def open_alert_count(clinic_id: int) -> int:
-    return len(db.session.scalars(select(Alert.id).where(
-        Alert.clinic_id == clinic_id, Alert.acknowledged_at.is_(None))).all())

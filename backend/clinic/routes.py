@@ -22,6 +22,7 @@ from ..rules import service as rules
 from ..treatments import service as treatments
 from ..users import sessions
 from ..web.routes import clinician_page
+from . import cohort as cohort_data
 from . import pages
 from .forms import FormError, definition_form, rule_definition, treatment_data
 
@@ -183,7 +184,7 @@ def revoke_invite(patient_id: int, invite_id: int):
 def cohort():
     """Response rate per group, % change by time point, durability, evaluable n and why not."""
     args = request.args
-    data = pages.cohort_page(current_user.clinic_id, args.get("rule"),
+    data = cohort_data.cohort_page(current_user.clinic_id, args.get("rule"),
                              args.get("group_by", "none"), args.get("per", "anchor"))
     return _render("clinic/cohort.html", **data)
 
@@ -233,7 +234,7 @@ def rule_edit():
             return redirect(url_for("clinic.cohort", rule=rule.key), code=303)
         result = evaluation.preview_outcomes(clinic_id, definition)
         preview = {"result": result, "label": pages.definition_label(definition),
-                   **pages.cohort_figures(result, definition)}
+                   **cohort_data.cohort_figures(result, definition)}
         return _render("clinic/rule_edit.html", form=form, rule=None, targets=_targets(),
                        errors={}, preview=preview)
     except FormError as exc:
