@@ -167,7 +167,14 @@ def test_a_clinician_works_through_every_page(page, live_server, staff, viewport
     page.get_by_role("link", name="Rules", exact=True).click()
     axe_check(page, "rules")
     page.goto(f"{live_server}/clinic/rules/edit?key={PAIN_RULE}")
+    editor_url = page.url
     page.get_by_label("Value 1").fill("60")
+    # Live: the preview appears as the form changes, without a click or a page load.
+    preview = page.get_by_role("heading", name=re.compile("Preview \\(not saved\\)"))
+    expect(preview).to_contain_text("60%")
+    assert page.url == editor_url
+    page.get_by_label("Value 1").fill("20")
+    expect(preview).to_contain_text("20%")
     page.get_by_role("button", name="Preview on current cohort").click()
     expect(page.get_by_role("heading", name=re.compile("Preview \\(not saved\\)"))).to_be_visible()
     axe_check(page, "rule preview")
