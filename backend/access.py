@@ -15,7 +15,8 @@ class PinRequired(Problem):
     slug = "pin-required"
 
 
-def _principal():
+def current_principal():
+    """The signed-in clinician or patient, or 401."""
     user = current_user._get_current_object()
     if not getattr(user, "is_authenticated", False):
         raise Unauthorized("Sign in first.")
@@ -27,7 +28,7 @@ def clinician_required(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        user = _principal()
+        user = current_principal()
         if user.is_patient:
             raise Forbidden("This needs a clinician account.")
         return view(*args, **kwargs)
@@ -38,7 +39,7 @@ def clinician_required(view):
 def admin_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        user = _principal()
+        user = current_principal()
         if user.is_patient or not user.is_admin:
             raise Forbidden("This needs a clinic admin account.")
         return view(*args, **kwargs)
@@ -51,7 +52,7 @@ def patient_required(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        user = _principal()
+        user = current_principal()
         if not user.is_patient:
             raise Forbidden("This is for patients signed in from an invite.")
         if getattr(user, "pin_locked", False):
@@ -62,14 +63,14 @@ def patient_required(view):
 
 
 def current_clinician():
-    user = _principal()
+    user = current_principal()
     if user.is_patient:
         raise Forbidden("This needs a clinician account.")
     return user
 
 
 def current_patient():
-    user = _principal()
+    user = current_principal()
     if not user.is_patient:
         raise Forbidden("This is for patients signed in from an invite.")
     return user

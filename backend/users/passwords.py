@@ -39,7 +39,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
-        _hasher.hash(password)  # spend the same time as a real check
+        dummy_verify(password)  # spend the same time as a real check
         return False
     try:
         return _hasher.verify(password_hash, password)

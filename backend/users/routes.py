@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from ..access import admin_required, clinician_required, current_clinician
+from ..access import admin_required, clinician_required, current_clinician, current_principal
 from ..audit.service import record
 from ..extensions import limiter
 from . import service, sessions
@@ -72,9 +72,7 @@ class CurrentSession(MethodView):
     @blp.alt_response(401, description="Not signed in")
     def get(self):
         """Who is signed in, and the CSRF token to send as ``X-CSRF-Token`` on writes."""
-        from ..access import _principal
-
-        return session_payload(_principal())
+        return session_payload(current_principal())
 
 
 @blp.route("/auth/totp")
