@@ -67,6 +67,9 @@ def load_settings(instance_path: str, overrides: dict | None) -> dict:
     settings.setdefault("PERMANENT_SESSION_LIFETIME",
                         timedelta(days=int(settings["PATIENT_SESSION_DAYS"])))
     settings.setdefault("REMEMBER_COOKIE_DURATION", timedelta(seconds=0))
+    # The cookie only names a server-side session, which tracks idle time and expiry itself:
+    # re-signing the cookie on every request would be work (and a Set-Cookie) for nothing.
+    settings.setdefault("SESSION_REFRESH_EACH_REQUEST", False)
     settings.setdefault("API_TITLE", "Ebb")
     settings.setdefault("API_VERSION", "v1")
     settings.setdefault("OPENAPI_VERSION", "3.0.3")

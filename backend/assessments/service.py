@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from ..audit.service import record
 from ..dbtypes import utcnow
-from ..errors import Conflict, NotFound, ValidationProblem
+from ..errors import Conflict, NotFound, Problem, ValidationProblem
 from ..extensions import db
 from ..instruments.service import get_instrument
 from ..patients.models import Alert
@@ -30,29 +30,25 @@ def find(patient_id: int, client_uuid: str) -> Assessment | None:
 
 
 def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, bool]:
-    """Store one questionnaire; return (assessment, created). A retry returns the first row."""
+    """Store one questionnaire; return (assessment, created). A retry returns the first row.
+
+    The insert comes first and the unique (patient, client UUID) key decides: a retry is the
+    rare case, so it pays for the lookup instead of every first submission paying for one.
+    """
     client_uuid = str(data["client_uuid"])
-    existing = find(patient.id, client_uuid)
-    if existing is not None:
-        return _replay(existing, data), False
-
-    instrument = get_instrument(data["instrument_id"])
-    now = utcnow()
-    completed_at = (data.get("completed_at") or now).astimezone(UTC)
-    if completed_at > now + MAX_CLOCK_SKEW:
-        raise ValidationProblem("The completion time is in the future.",
-                                errors=[{"field": "completed_at", "reason": "is in the future"}])
     try:
-        result = score(instrument, data["answers"], require_complete=source != "import")
-    except AnswerError as exc:
-        raise ValidationProblem(
-            f"{len(exc.problems)} answer(s) cannot be accepted: {exc}",
-            errors=[p.to_dict() for p in exc.problems]) from None
-
-    slot = resolve_slot(patient, data.get("slot_key"), instrument.id, completed_at)
-    supersedes = None
-    if data.get("supersedes_id") is not None:
-        supersedes = _superseded(patient, data["supersedes_id"], instrument.id)
+        instrument, result, completed_at, now = _validate(data, source)
+        slot = resolve_slot(patient, data.get("slot_key"), instrument.id, completed_at)
+        supersedes = None
+        if data.get("supersedes_id") is not None:
+            supersedes = _superseded(patient, data["supersedes_id"], instrument.id)
+    except Problem:
+        # A retry of an accepted answer returns the first result even where it would not
+        # pass now (a correction already applied, a device clock that jumped).
+        existing = find(patient.id, client_uuid)
+        if existing is None:
+            raise
+        return _replay(existing, data), False
 
     assessment = Assessment(
         clinic_id=patient.clinic_id, patient_id=patient.id, instrument_id=instrument.id,
@@ -66,9 +62,10 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
         db.session.add(assessment)
         db.session.flush()
     except IntegrityError:
-        # A concurrent retry with the same client UUID won the race: return its result.
-        # Nothing of this request is worth keeping, so roll back the whole transaction (a
-        # savepoint would cost an extra fsync on SQLite for every submission, not just races).
+        # The same client UUID is already stored (a retry, or a concurrent retry that won the
+        # race): return its result. Nothing of this request is worth keeping, so roll back the
+        # whole transaction (a savepoint would cost an extra fsync on SQLite for every
+        # submission, not just for retries).
         db.session.rollback()
         existing = find(patient.id, client_uuid)
         if existing is None:
@@ -93,6 +90,23 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
                 "supersedes_id": assessment.supersedes_id,
                 "safety_alerts": [a.kind for a in alerts]})
     return assessment, True
+
+
+def _validate(data: dict, source: str):
+    """The instrument, its scoring of the answers, the completion time and now; or a 4xx."""
+    instrument = get_instrument(data["instrument_id"])
+    now = utcnow()
+    completed_at = (data.get("completed_at") or now).astimezone(UTC)
+    if completed_at > now + MAX_CLOCK_SKEW:
+        raise ValidationProblem("The completion time is in the future.",
+                                errors=[{"field": "completed_at", "reason": "is in the future"}])
+    try:
+        result = score(instrument, data["answers"], require_complete=source != "import")
+    except AnswerError as exc:
+        raise ValidationProblem(
+            f"{len(exc.problems)} answer(s) cannot be accepted: {exc}",
+            errors=[p.to_dict() for p in exc.problems]) from None
+    return instrument, result, completed_at, now
 
 
 def _replay(existing: Assessment, data: dict) -> Assessment:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..dbtypes import utcnow
 from ..extensions import db, login_manager
@@ -85,14 +86,18 @@ def csrf_token() -> str:
     return token
 
 
+@cache
+def _principal_query():
+    """One query for the session and whoever it belongs to, built once: it runs per request."""
+    return (select(AuthSession, User, Patient)
+            .outerjoin(User, User.id == AuthSession.user_id)
+            .outerjoin(Patient, Patient.id == AuthSession.patient_id)
+            .where(AuthSession.token_hash == bindparam("token_hash")))
+
+
 @login_manager.user_loader
 def load_principal(token: str):
-    # One query for the session and whoever it belongs to: this runs on every request.
-    found = db.session.execute(
-        select(AuthSession, User, Patient)
-        .outerjoin(User, User.id == AuthSession.user_id)
-        .outerjoin(Patient, Patient.id == AuthSession.patient_id)
-        .where(AuthSession.token_hash == token_hash(token))).first()
+    found = db.session.execute(_principal_query(), {"token_hash": token_hash(token)}).first()
     if found is None:
         return None
     row, user, patient = found

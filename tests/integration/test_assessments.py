@@ -145,6 +145,33 @@ def test_a_correction_supersedes_the_old_row_without_changing_it(clinician_clien
     assert twice.status_code == 409
 
 
+def test_a_retried_correction_returns_the_first_result_not_a_conflict(clinician_client,
+                                                                       patient_and_phone):
+    patient, phone = patient_and_phone
+    first = phone.post("/api/v1/assessments",
+                       json=submission("nrs_pain", {"nrs_pain_1": 9})).get_json()
+    url = f"/api/v1/patients/{patient['id']}/assessments"
+    body = submission("nrs_pain", {"nrs_pain_1": 3}, supersedes_id=first["id"])
+    fix = clinician_client.post(url, json=body)
+    retry = clinician_client.post(url, json=body)
+    assert fix.status_code == 201 and retry.status_code == 200
+    assert retry.get_json()["id"] == fix.get_json()["id"] and retry.get_json()["replayed"]
+
+
+def test_a_retry_that_would_be_refused_now_still_returns_the_first_result(patient_and_phone):
+    _, phone = patient_and_phone
+    body = submission("nrs_pain", {"nrs_pain_1": 6})
+    first = phone.post("/api/v1/assessments", json=body)
+    # Same UUID, answers that would be refused today: the stored answer is what counts.
+    again = phone.post("/api/v1/assessments", json={**body, "answers": {"nrs_pain_1": 99}})
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json()["id"] == first.get_json()["id"]
+    other = phone.post("/api/v1/assessments",
+                       json={**body, "instrument_id": "phq9", "answers": {"phq9_1": 9}})
+    assert other.status_code == 409
+    assert other.get_json()["errors"][0]["field"] == "client_uuid"
+
+
 def test_stateless_scoring_stores_nothing(app, client):
     from backend.assessments.models import Assessment
     from backend.extensions import db
