@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -22,6 +22,9 @@ from .models import Assessment, ScoreValue
 SCORING_VERSION = "1"
 #: How far ahead of the server clock a device clock may run before we refuse the time.
 MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+_INSERT_ASSESSMENT = Assessment.__table__.insert()
+_INSERT_SCORES = ScoreValue.__table__.insert()
 
 
 def find(patient_id: int, client_uuid: str) -> Assessment | None:
@@ -50,7 +53,7 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
             raise
         return _replay(existing, data), False
 
-    assessment = Assessment(
+    values = dict(
         clinic_id=patient.clinic_id, patient_id=patient.id, instrument_id=instrument.id,
         instrument_version=instrument.version, scoring_version=SCORING_VERSION,
         answers=dict(data["answers"]), scores=result.to_dict(), complete=result.complete,
@@ -59,8 +62,9 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
         entered_by_id=user.id if user else None, note=data.get("note") or "", **slot,
     )
     try:
-        db.session.add(assessment)
-        db.session.flush()
+        # A plain INSERT: the row is never changed after this, so the ORM's unit of work
+        # would only add cost on the hottest path.
+        new_id = db.session.execute(_INSERT_ASSESSMENT, values).inserted_primary_key[0]
     except IntegrityError:
         # The same client UUID is already stored (a retry, or a concurrent retry that won the
         # race): return its result. Nothing of this request is worth keeping, so roll back the
@@ -71,6 +75,7 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
         if existing is None:
             raise
         return _replay(existing, data), False
+    assessment = Assessment(id=new_id, **values)  # what the response shows; not flushed again
 
     if supersedes is not None:
         db.session.execute(delete(ScoreValue).where(ScoreValue.assessment_id == supersedes.id))
@@ -79,7 +84,7 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
                  value=float(value.value), at=completed_at, in_window=assessment.in_window)
             for score_id, value in result.scores.items() if value.value is not None]
     if rows:  # one executemany, not one INSERT per score (this is the hot path)
-        db.session.execute(insert(ScoreValue), rows)
+        db.session.execute(_INSERT_SCORES, rows)
     alerts = [Alert(clinic_id=patient.clinic_id, patient_id=patient.id,
                     assessment_id=assessment.id, kind=flag.id, message=flag.message)
               for flag in result.flags if flag.severity == "safety"]

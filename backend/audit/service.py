@@ -8,8 +8,11 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..dbtypes import utcnow
 from ..extensions import db
 from .models import AuditEvent
+
+_INSERT = AuditEvent.__table__.insert()
 
 
 def _actor() -> tuple[str, int | None, int | None]:
@@ -37,12 +40,17 @@ def _jsonable(value):
 def record(action: str, *, clinic_id: int | None = None, patient_id: int | None = None,
            target_type: str | None = None, target_id: object = None,
            old: Mapping | None = None, new: Mapping | None = None,
-           detail: str | None = None, actor: tuple[str, int | None] | None = None) -> AuditEvent:
-    """Add an audit event to the current session; it commits (or not) with the request."""
+           detail: str | None = None, actor: tuple[str, int | None] | None = None) -> None:
+    """Write an audit event in the current transaction; it commits (or not) with the request.
+
+    A plain INSERT rather than an ORM object: every read and write of patient data lands
+    here, and the event is never changed or read back within the request.
+    """
     kind, actor_id, actor_clinic = _actor()
     if actor is not None:
         kind, actor_id = actor
-    event = AuditEvent(
+    db.session.execute(_INSERT, dict(
+        at=utcnow(),
         clinic_id=clinic_id if clinic_id is not None else actor_clinic,
         actor_kind=kind,
         actor_id=actor_id,
@@ -54,9 +62,7 @@ def record(action: str, *, clinic_id: int | None = None, patient_id: int | None 
         new=_jsonable(new),
         ip=request.remote_addr if has_request_context() else None,
         detail=detail[:500] if detail else None,
-    )
-    db.session.add(event)
-    return event
+    ))
 
 
 def changes(obj, fields: Mapping[str, object]) -> tuple[dict, dict]:
