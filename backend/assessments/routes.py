@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from ..access import clinician_required, current_clinician, current_patient, patient_required
 from ..errors import ValidationProblem
+from ..extensions import db
 from ..patients.routes import clinic_patient
 from . import service
 from .schemas import (
@@ -29,6 +30,10 @@ def _check_idempotency_key(data: dict) -> None:
 
 
 def _submitted(patient, assessment, created: bool):
+    # Commit now rather than at the request boundary: on SQLite the write lock is then held
+    # for the inserts alone, not also while the response is serialized, and the other workers
+    # wait less. (Everything this request writes is already in the transaction.)
+    db.session.commit()
     assessment.replayed = not created
     positive = any(f.get("severity") == "safety" for f in assessment.scores.get("flags", []))
     assessment.crisis_text = patient.clinic.crisis_text if positive else None
@@ -38,7 +43,7 @@ def _submitted(patient, assessment, created: bool):
 @blp.route("/assessments")
 class Assessments(MethodView):
     @patient_required
-    @blp.arguments(NewAssessmentSchema)
+    @blp.arguments(NewAssessmentSchema())
     @blp.response(201, SubmittedSchema)
     @blp.alt_response(200, schema=SubmittedSchema, description="A retry: the first result")
     def post(self, data):
@@ -49,7 +54,7 @@ class Assessments(MethodView):
         return _submitted(patient, assessment, created)
 
     @patient_required
-    @blp.arguments(AssessmentQuerySchema, location="query")
+    @blp.arguments(AssessmentQuerySchema(), location="query")
     @blp.response(200, AssessmentSchema(many=True))
     def get(self, args):
         """The signed-in patient's own assessments, newest first."""
@@ -59,14 +64,14 @@ class Assessments(MethodView):
 @blp.route("/patients/<int:patient_id>/assessments")
 class PatientAssessments(MethodView):
     @clinician_required
-    @blp.arguments(AssessmentQuerySchema, location="query")
+    @blp.arguments(AssessmentQuerySchema(), location="query")
     @blp.response(200, AssessmentSchema(many=True))
     def get(self, args, patient_id):
         """A patient's assessments, newest first."""
         return service.list_assessments(clinic_patient(patient_id), **args)
 
     @clinician_required
-    @blp.arguments(BackfillAssessmentSchema)
+    @blp.arguments(BackfillAssessmentSchema())
     @blp.response(201, SubmittedSchema)
     @blp.alt_response(200, schema=SubmittedSchema, description="A retry: the first result")
     def post(self, data, patient_id):

@@ -13,7 +13,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trai
 @blp.route("/audit")
 class Audit(MethodView):
     @admin_required
-    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.arguments(AuditQuerySchema(), location="query")
     @blp.response(200, AuditEventSchema(many=True))
     def get(self, args):
         """The clinic's audit events, newest first (clinic admins only)."""

@@ -14,7 +14,7 @@ blp = Blueprint("instruments", __name__, url_prefix="/api/v1",
 
 @blp.route("/instruments")
 class Instruments(MethodView):
-    @blp.arguments(s.InstrumentQuerySchema, location="query")
+    @blp.arguments(s.InstrumentQuerySchema(), location="query")
     @blp.response(200, s.InstrumentSummarySchema(many=True))
     def get(self, args):
         """Every instrument this server can serve (shipped and the clinic's licensed ones)."""
@@ -23,7 +23,7 @@ class Instruments(MethodView):
 
 @blp.route("/instruments/<string:instrument_id>")
 class InstrumentItem(MethodView):
-    @blp.arguments(s.InstrumentQuerySchema, location="query")
+    @blp.arguments(s.InstrumentQuerySchema(), location="query")
     @blp.response(200, s.InstrumentSchema)
     def get(self, args, instrument_id):
         """One instrument with its items and scores in the asked language."""
@@ -32,7 +32,7 @@ class InstrumentItem(MethodView):
 
 @blp.route("/instruments/<string:instrument_id>/score")
 class ScoreAnswers(MethodView):
-    @blp.arguments(s.ScoreRequestSchema)
+    @blp.arguments(s.ScoreRequestSchema())
     @blp.response(200, s.ScoreResultSchema)
     def post(self, data, instrument_id):
         """Score answers without storing anything."""

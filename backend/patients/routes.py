@@ -37,14 +37,14 @@ def clinic_patient(patient_id: int):
 @blp.route("/patients")
 class Patients(MethodView):
     @clinician_required
-    @blp.arguments(PatientQuerySchema, location="query")
+    @blp.arguments(PatientQuerySchema(), location="query")
     @blp.response(200, PatientListItemSchema(many=True))
     def get(self, args):
         """The clinic's patients, those with open safety alerts first."""
         return service.list_patients(current_clinician().clinic_id, **args)
 
     @clinician_required
-    @blp.arguments(NewPatientSchema)
+    @blp.arguments(NewPatientSchema())
     @blp.response(201, NewPatientResultSchema)
     def post(self, data):
         """Create a patient (pseudonymous code) and their first invite link and QR code."""
@@ -62,7 +62,7 @@ class PatientItem(MethodView):
         return clinic_patient(patient_id)
 
     @clinician_required
-    @blp.arguments(PatientUpdateSchema)
+    @blp.arguments(PatientUpdateSchema())
     @blp.response(200, PatientSchema)
     def patch(self, data, patient_id):
         """Change a patient's time zone, language or status (withdrawing ends their sessions)."""
@@ -105,7 +105,7 @@ class Alerts(MethodView):
 @blp.route("/patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge")
 class AlertAck(MethodView):
     @clinician_required
-    @blp.arguments(AckSchema)
+    @blp.arguments(AckSchema())
     @blp.response(200, AlertSchema)
     def post(self, data, patient_id, alert_id):
         """Acknowledge a safety alert, with an optional note of what was done."""
@@ -117,7 +117,7 @@ class AlertAck(MethodView):
 class Enroll(MethodView):
     decorators = [limiter.limit(enroll_limit, methods=["POST"])]
 
-    @blp.arguments(EnrollSchema)
+    @blp.arguments(EnrollSchema())
     @blp.response(201, SessionSchema)
     @blp.alt_response(404, description="Unknown invite")
     @blp.alt_response(410, description="Invite used, expired or revoked")
@@ -130,7 +130,7 @@ class Enroll(MethodView):
 class Unlock(MethodView):
     decorators = [limiter.limit(enroll_limit, methods=["POST"])]
 
-    @blp.arguments(PinSchema)
+    @blp.arguments(PinSchema())
     @blp.response(200, SessionSchema)
     def post(self, data):
         """A patient proves their PIN after the app was idle."""

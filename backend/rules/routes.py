@@ -24,14 +24,14 @@ blp = Blueprint("rules", __name__, url_prefix="/api/v1",
 @blp.route("/rules")
 class Rules(MethodView):
     @clinician_required
-    @blp.arguments(RuleQuerySchema, location="query")
+    @blp.arguments(RuleQuerySchema(), location="query")
     @blp.response(200, RuleSchema(many=True))
     def get(self, args):
         """The clinic's rules (current versions unless include_old)."""
         return service.list_rules(current_clinician().clinic_id, **args)
 
     @clinician_required
-    @blp.arguments(RuleInSchema)
+    @blp.arguments(RuleInSchema())
     @blp.response(201, RuleSchema)
     def post(self, data):
         """Create a rule, or save a new version of one (give its key); old verdicts stay."""
@@ -59,7 +59,7 @@ def _csv_response(chunks, filename: str) -> Response:
 @blp.route("/exports/endpoints.csv")
 class EndpointsExport(MethodView):
     @clinician_required
-    @blp.arguments(OutcomeQuerySchema, location="query")
+    @blp.arguments(OutcomeQuerySchema(), location="query")
     @blp.response(200, content_type="text/csv")
     def get(self, args):
         """Derived endpoints: a row per patient x anchor for the rule (tidy CSV)."""
@@ -82,7 +82,7 @@ class AnswersExport(MethodView):
 @blp.route("/patients/<int:patient_id>/outcomes")
 class PatientOutcomes(MethodView):
     @clinician_required
-    @blp.arguments(OutcomeQuerySchema, location="query")
+    @blp.arguments(OutcomeQuerySchema(), location="query")
     @blp.response(200, PatientOutcomesSchema)
     def get(self, args, patient_id):
         """Verdict per anchor dose: baseline, follow-ups, onset, loss and duration."""
@@ -96,7 +96,7 @@ class PatientOutcomes(MethodView):
 @blp.route("/cohort/outcomes")
 class CohortOutcomes(MethodView):
     @clinician_required
-    @blp.arguments(CohortQuerySchema, location="query")
+    @blp.arguments(CohortQuerySchema(), location="query")
     @blp.response(200, CohortOutcomesSchema)
     def get(self, args):
         """Response rate with Wilson 95% interval, % change by time point, durability."""

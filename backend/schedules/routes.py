@@ -26,7 +26,7 @@ class ClinicSchedule(MethodView):
         return schedule
 
     @clinician_required
-    @blp.arguments(ScheduleSchema)
+    @blp.arguments(ScheduleSchema())
     @blp.response(200, ScheduleSchema)
     def put(self, data):
         """Replace the schedule: stored as a new version; answers keep the version they met."""

@@ -20,7 +20,7 @@ class Treatments(MethodView):
         return service.list_treatments(clinic_patient(patient_id))
 
     @clinician_required
-    @blp.arguments(TreatmentSchema)
+    @blp.arguments(TreatmentSchema())
     @blp.response(201, TreatmentSchema)
     def post(self, data, patient_id):
         """Record a dose (drug, dose and unit, route, time, course and session, arm, period)."""
@@ -30,7 +30,7 @@ class Treatments(MethodView):
 @blp.route("/patients/<int:patient_id>/treatments/<int:treatment_id>")
 class TreatmentItem(MethodView):
     @clinician_required
-    @blp.arguments(TreatmentUpdateSchema)
+    @blp.arguments(TreatmentUpdateSchema())
     @blp.response(200, TreatmentSchema)
     def patch(self, data, patient_id, treatment_id):
         """Correct a recorded dose."""

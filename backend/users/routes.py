@@ -43,7 +43,7 @@ def login_limit() -> str:
 class Login(MethodView):
     decorators = [limiter.limit(login_limit, methods=["POST"])]
 
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, description="Wrong email, password or second-factor code")
     @blp.alt_response(429, description="Too many attempts; the account is locked for a while")
@@ -84,7 +84,7 @@ class Totp(MethodView):
         return service.begin_totp(current_clinician())
 
     @clinician_required
-    @blp.arguments(TotpCodeSchema)
+    @blp.arguments(TotpCodeSchema())
     @blp.response(200, UserSchema)
     def put(self, data):
         """Turn the second factor on by proving a code from the new secret."""
@@ -93,7 +93,7 @@ class Totp(MethodView):
         return user
 
     @clinician_required
-    @blp.arguments(PasswordSchema)
+    @blp.arguments(PasswordSchema())
     @blp.response(200, UserSchema)
     def delete(self, data):
         """Turn the second factor off (needs the password)."""
@@ -105,7 +105,7 @@ class Totp(MethodView):
 @blp.route("/auth/password")
 class Password(MethodView):
     @clinician_required
-    @blp.arguments(PasswordChangeSchema)
+    @blp.arguments(PasswordChangeSchema())
     @blp.response(204)
     def post(self, data):
         """Change one's own password."""
@@ -122,7 +122,7 @@ class Users(MethodView):
         return service.list_users(current_clinician().clinic_id)
 
     @admin_required
-    @blp.arguments(NewUserSchema)
+    @blp.arguments(NewUserSchema())
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a clinician or admin account in the admin's clinic."""
@@ -132,7 +132,7 @@ class Users(MethodView):
 @blp.route("/users/<int:user_id>")
 class UserItem(MethodView):
     @admin_required
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
     def patch(self, data, user_id):
         """Disable (ending all their sessions) or re-enable an account."""
