@@ -80,7 +80,9 @@ def load_settings(instance_path: str, overrides: dict | None) -> dict:
 
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        from .sqlite_turns import TurnTakingConnection
+
+        return {"connect_args": {"timeout": 30, "factory": TurnTakingConnection}}
     return {"pool_pre_ping": True}
 
 
