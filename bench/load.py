@@ -22,10 +22,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds used so far by the live processes of one process group."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ..., utime (11), stime (12)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+class Server(int):
+    """The port a :func:`gunicorn` serves on, with its process group for CPU accounting."""
+
+    pgid: int
+
+    def cpu_seconds(self) -> float:
+        return group_cpu_seconds(self.pgid)
+
+
 @contextmanager
 def gunicorn(app_spec: str, env: dict, *, workers: int = 2, ready_path: str = "/",
              timeout: float = 30):
-    """Serve ``app_spec`` with gunicorn sync workers on a free loopback port; yield the port."""
+    """Serve ``app_spec`` with gunicorn sync workers on a free loopback port; yield the port
+    (a :class:`Server`: an ``int`` that also reports the server's CPU time)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
@@ -45,7 +72,9 @@ def gunicorn(app_spec: str, env: dict, *, workers: int = 2, ready_path: str = "/
                     raise RuntimeError("gunicorn did not start: "
                                        + proc.stderr.read().decode()[-2000:]) from None
                 time.sleep(0.1)
-        yield port
+        server = Server(port)
+        server.pgid = proc.pid  # start_new_session: the master leads its own group
+        yield server
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -60,10 +89,10 @@ class Session:
     """Cookies + CSRF token for one client, over a reusable http.client connection."""
 
     def __init__(self, port: int):
-        self.port = port
+        self.port = int(port)
         self.cookies: dict[str, str] = {}
         self.csrf: str | None = None
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
 
     def call(self, method: str, path: str, body=None, headers: dict | None = None):
         data = json.dumps(body).encode() if body is not None else None

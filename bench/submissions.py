@@ -106,12 +106,22 @@ def measure(url: str, connections: int, max_requests: int, max_seconds: float) -
 
         # Alternate short rounds, so a burst of load from elsewhere hits both sides alike.
         bare_rounds, app_rounds = [], []
+        cpu = {"bare": 0.0, "ebb": 0.0}
         for _ in range(ROUNDS):
-            bare_rounds.append(run_load(bare_clients, bare, max_requests=max_requests // ROUNDS,
-                                        max_seconds=max_seconds / ROUNDS))
-            app_rounds.append(run_load(phones, submit, max_requests=max_requests // ROUNDS,
+            for name, server, rounds, clients, fn in (
+                    ("bare", bare_port, bare_rounds, bare_clients, bare),
+                    ("ebb", port, app_rounds, phones, submit)):
+                before = server.cpu_seconds()
+                rounds.append(run_load(clients, fn, max_requests=max_requests // ROUNDS,
                                        max_seconds=max_seconds / ROUNDS))
+                cpu[name] += server.cpu_seconds() - before
     bare_result, app_result = summarize(bare_rounds), summarize(app_rounds)
+    # Server CPU per request (gunicorn master and workers, warm-up included): less sensitive
+    # to other load on the machine than requests/s, and it says where a gap comes from.
+    for result, rounds, name in ((bare_result, bare_rounds, "bare"),
+                                 (app_result, app_rounds, "ebb")):
+        served = sum(sum(r["statuses"].values()) for r in rounds)
+        result["server_cpu_ms"] = round(cpu[name] / served * 1000, 2) if served else None
     ratio = app_result["rps"] / bare_result["rps"] if bare_result["rps"] else None
     return {"bare": bare_result, "ebb": app_result,
             "ratio": round(ratio, 3) if ratio else None,
@@ -121,7 +131,8 @@ def measure(url: str, connections: int, max_requests: int, max_seconds: float) -
 
 def _line(name: str, r: dict) -> str:
     return (f"  {name:<5} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
-            f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']} requests, statuses {r['statuses']})")
+            f"p99 {r['p99_ms']:6.1f} ms  server CPU {r['server_cpu_ms']:.2f} ms/request  "
+            f"({r['requests']} requests, statuses {r['statuses']})")
 
 
 def main(argv=None) -> dict:
