@@ -7,6 +7,7 @@ engine and the FHIR builder only read them. Text fields are dicts from language 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -65,7 +66,7 @@ class Item:
     loinc: str | None = None
     anchors: Anchors | None = None
 
-    @property
+    @cached_property  # items are immutable and checked for every answer
     def integer(self) -> bool:
         """Whether answers must be whole numbers (ints, never floats or bools)."""
         if self.kind == "choice":
@@ -74,6 +75,10 @@ class Item:
 
     def allowed_values(self) -> tuple[Number, ...] | None:
         """Every acceptable answer for choice and scale items; None for sliders."""
+        return self._allowed_values
+
+    @cached_property
+    def _allowed_values(self) -> tuple[Number, ...] | None:
         if self.kind == "choice":
             return tuple(o.value for o in self.options)
         if self.kind == "scale":
