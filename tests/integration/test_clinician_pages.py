@@ -322,3 +322,39 @@ def test_answers_outside_their_schedule_window_are_drawn_apart(clinician_client,
     html = page(clinician_client, f"/clinic/patients/{pid}")
     assert html.count('class="chart-point out"') == 1
     assert "outside its time window" in html and "1 answer outside the schedule window" in html
+
+
+def test_answers_are_paged_newest_first_as_the_api_lists_them(clinician_client, seeded,
+                                                               monkeypatch):
+    from backend.clinic import patient as patient_page
+
+    monkeypatch.setattr(patient_page, "ANSWERS_PER_PAGE", 2)
+    pid = seeded["id"]
+    first = backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 6},
+                     NOW - timedelta(hours=5))
+    backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 7}, NOW - timedelta(hours=5))
+    r = clinician_client.post(f"/api/v1/patients/{pid}/assessments", json={
+        "client_uuid": str(uuid.uuid4()), "instrument_id": "nrs_pain",
+        "answers": {"nrs_pain_1": 3}, "supersedes_id": first["id"],
+        "completed_at": (NOW - timedelta(hours=4)).isoformat()})
+    assert r.status_code == 201, r.get_json()
+    api = [a["id"] for a in clinician_client.get(f"/api/v1/patients/{pid}/assessments")
+           .get_json()]
+    assert first["id"] not in api and len(api) == 6
+    seen, number = [], 1
+    while True:
+        url = f"/clinic/patients/{pid}" + (f"?answers_page={number}" if number > 1 else "")
+        html = page(clinician_client, url)
+        answers = html[html.index('id="answers"'):]
+        ids = [int(i) for i in re.findall(r'<tr data-id="(\d+)"', answers)]
+        assert len(ids) == 2
+        seen += ids
+        assert f"Answers {number * 2 - 1} to {number * 2}, newest first" in answers
+        assert ('rel="prev"' in answers) == (number > 1)
+        if 'rel="next"' not in answers:
+            break
+        assert f"answers_page={number + 1}#answers" in answers
+        number += 1
+    assert seen == api and number == 3
+    past = page(clinician_client, f"/clinic/patients/{pid}?answers_page=9")
+    assert "No answers on this page." in past and 'rel="prev"' in past
