@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -38,7 +39,7 @@ from sqlalchemy.orm import aliased
 
 from ..assessments.models import Assessment, ScoreValue
 from ..audit.service import record
-from ..charts import Line, Marker, Point, line_chart
+from ..charts import Band, BandBin, Line, Marker, Point, line_chart
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 from ..instruments.service import registry
@@ -50,6 +51,7 @@ from ..rules import evaluation
 from ..rules import service as rules
 from ..rules.models import Rule
 from ..treatments.models import Treatment
+from . import reference, trends
 from .pages import domain_label, rule_label
 from .words import (
     VERDICT_MARKS,
@@ -214,28 +216,73 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
     pairs = [(i.id, sd.id) for i, _r, sd in wanted]
     since = {(i.id, sd.id): x_range[0] for i, r, sd in wanted if r is None} if x_range else {}
     series, counts = patient_series(clinic_id, patient.id, pairs, since)
-    given = {t.id: (when_text(t.given_at, tz), dose_label(t)) for t in treatments}
-    domains = [_domain(instrument, rule, score_def, series[(instrument.id, score_def.id)],
-                       counts[(instrument.id, score_def.id)], doses, markers, current,
-                       x_range, tz, all_verdicts, given)
+    first_dose = treatments[0].given_at if treatments else None
+    ranges = {pair: x_range or chart_range(series[pair], markers, x_range) for pair in pairs}
+    bands = {}
+    if first_dose is not None and pairs:
+        bands = reference.cohort_bands(clinic_id, patient.id, pairs, first_dose,
+                                       min(r[0] for r in ranges.values()),
+                                       max(r[1] for r in ranges.values()))
+    items = reference.item_changes(patient.id, [i for i, _r, _sd in wanted
+                                                if len(i.items) > 1], first_dose)
+    page = _Page(doses, markers, current, tz, all_verdicts,
+                 {t.id: (when_text(t.given_at, tz), dose_label(t)) for t in treatments},
+                 first_dose)
+    domains = [_domain(page, instrument, rule, score_def, series[(instrument.id, score_def.id)],
+                       counts[(instrument.id, score_def.id)],
+                       ranges[(instrument.id, score_def.id)],
+                       bands.get((instrument.id, score_def.id), []), items.get(instrument.id))
                for instrument, rule, score_def in wanted]
-    answers = answer_page(patient, sorted(present), answers_page, tz)
     side = _side_effects(patient, treatments, known) if SIDE_EFFECTS in present else {}
     alerts = patients.list_alerts(patient)
+    answers = answer_page(patient, sorted(present), answers_page, tz)
     record("clinic.patient_page", patient_id=patient.id, target_type="patient",
            target_id=patient.id, detail=f"range={range_key}")
     return {"patient": patient, "tz": tz, "treatments": treatments, "domains": domains,
             "answers": answers, "side_effects": side, "alerts": alerts,
             "open_alerts": [a for a in alerts if a.acknowledged_at is None],
             "now": now, "range_key": range_key, "all_doses": all_verdicts,
-            "given": given}
+            "given": page.given, "first_dose": first_dose,
+            "first_dose_text": when_text(first_dose, tz)[:-6] if first_dose else None,
+            "band_patients": reference.BAND_PATIENTS, "band_min": trends.MIN_PATIENTS}
 
 
-def _domain(instrument, rule: Rule | None, score_def, points: list[ScorePoint], count: int,
-            doses: list[Dose], markers: list[Marker], current: list[Rule],
-            x_range: tuple[datetime, datetime] | None, tz, all_verdicts: bool,
-            given: dict[int, tuple[str, str]]) -> dict:
-    """One instrument's section: verdicts (the latest ones as sentences) and the chart.
+def chart_range(points: list[ScorePoint], markers: list[Marker],
+                x_range: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+    """The time span a chart shows: ``x_range``, else its points and doses (at least a day,
+    as ``line_chart`` draws it)."""
+    if x_range:
+        return x_range
+    times = [m.at for m in markers]
+    if points:
+        times += [points[0].at, points[-1].at]
+    if not times:
+        return None
+    t0, t1 = min(times), max(times)
+    if t1 - t0 < timedelta(days=1):
+        t0, t1 = t0 - timedelta(hours=12), t1 + timedelta(hours=12)
+    return t0, t1
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What every domain section of one page shares."""
+
+    doses: list[Dose]
+    markers: list[Marker]
+    current: list[Rule]
+    tz: ZoneInfo
+    all_verdicts: bool
+    #: dose id -> (local time, dose in words)
+    given: dict[int, tuple[str, str]]
+    first_dose: datetime | None
+
+
+def _domain(page: _Page, instrument, rule: Rule | None, score_def, points: list[ScorePoint],
+            count: int, x_range: tuple[datetime, datetime] | None,
+            band: list[trends.BandWeek], items: dict | None) -> dict:
+    """One instrument's section: verdicts (the latest ones as sentences), the chart with the
+    cohort band, and the items that changed most.
 
     Table cells are written here as text (times, hours, marks) so the template only prints.
     """
@@ -243,45 +290,80 @@ def _domain(instrument, rule: Rule | None, score_def, points: list[ScorePoint], 
     verdicts, baseline, threshold, total = [], None, None, 0
     words = rule_label(rule) if rule else None
     if rule is not None:
-        judged = evaluate(points, doses, evaluation.rule_spec(rule))
+        judged = evaluate(points, page.doses, evaluation.rule_spec(rule))
         total = len(judged)
         baseline = next((v.baseline for v in reversed(judged) if v.baseline is not None), None)
         threshold = threshold_value(rule.definition, baseline)
-        for v in judged if all_verdicts else judged[-VERDICTS_SHOWN:]:
-            d = v.to_dict(trajectory=False)
-            d["sentence"] = verdict_sentence(label, d, words)
-            d["words"] = VERDICT_WORDS[d["verdict"]]
-            d["mark"] = VERDICT_MARKS[d["verdict"]]
-            d["given"], d["dose_text"] = given.get(d["anchor_dose_id"]) or (
-                when_text(v.anchor_at, tz), d["drug"])
-            d["baseline_text"] = "—" if d["baseline"] is None else f"{d['baseline']:.1f}"
-            d["onset_text"] = hours_text(d["onset_hours"])
-            hours = d["duration_hours"]
-            if hours is None:
-                d["duration_text"] = "—"
-            elif d["censored"]:  # the template adds "still responding at the last answer"
-                d["duration_text"] = f"at least {hours_text(hours)}, " if hours > 0 else ""
-            else:
-                d["duration_text"] = hours_text(hours)
-            verdicts.append(d)
+        for v in judged if page.all_verdicts else judged[-VERDICTS_SHOWN:]:
+            verdicts.append(_verdict_row(v, label, words, page))
     start = 0 if x_range is None else bisect_left(points, x_range[0], key=itemgetter(0))
     shown = points[start:]
     unit = "" if score_def.unit == "{score}" else score_def.unit
+    first = page.first_dose
+    chart_band = None
+    if band and first is not None:
+        chart_band = Band([BandBin(*trends.week_span(w.week, first), w.q1, w.median, w.q3,
+                                   trends.band_text(w, first)) for w in band],
+                          "other patients' median and middle half, by week since first dose")
     svg = line_chart(
-        [Point(p.at, p.value, p.in_window) for p in shown], doses=markers,
+        [Point(p.at, p.value, p.in_window) for p in shown], doses=page.markers,
         y_range=tuple(score_def.range), direction=score_def.direction,
         baseline=Line(baseline, "Baseline") if baseline is not None else None,
         threshold=Line(threshold, "Threshold") if threshold is not None else None,
-        title=f"{instrument.text(score_def.title, 'en')} over time", unit=unit, tz=tz,
-        x_range=x_range if shown or markers else None, width=720, height=240,
-        chart_id=f"chart-{instrument.id}")
+        title=f"{instrument.text(score_def.title, 'en')} over time", unit=unit, tz=page.tz,
+        x_range=x_range if shown or page.markers else None, width=720, height=240,
+        chart_id=f"chart-{instrument.id}", band=chart_band)
+    drawn = [w for w in band if x_range and first is not None
+             and trends.week_span(w.week, first)[1] > x_range[0]
+             and trends.week_span(w.week, first)[0] < x_range[1]]
     return {
         "instrument": instrument, "score": score_def, "label": label, "rule": rule,
-        "rule_label": words, "rules": [r for r in current if r.instrument_id == instrument.id],
+        "rule_label": words,
+        "rules": [r for r in page.current if r.instrument_id == instrument.id],
         "svg": svg, "count": count, "shown": len(shown),
         "out_of_window": sum(1 for p in shown if p.in_window is False),
         "latest": points[-1] if points else None, "verdicts": verdicts,
-        "verdict_count": total}
+        "verdict_count": total, "band": drawn, "band_summary": trends.band_summary(drawn),
+        "changed": _items_shown(items, page.tz)}
+
+
+def _verdict_row(v, label: str, words: str, page: _Page) -> dict:
+    """One verdict as the API gives it, plus the table's cells and its sentence."""
+    d = v.to_dict(trajectory=False)
+    d["sentence"] = verdict_sentence(label, d, words)
+    d["words"] = VERDICT_WORDS[d["verdict"]]
+    d["mark"] = VERDICT_MARKS[d["verdict"]]
+    d["given"], d["dose_text"] = page.given.get(d["anchor_dose_id"]) or (
+        when_text(v.anchor_at, page.tz), d["drug"])
+    d["baseline_text"] = "—" if d["baseline"] is None else f"{d['baseline']:.1f}"
+    d["onset_text"] = hours_text(d["onset_hours"])
+    hours = d["duration_hours"]
+    if hours is None:
+        d["duration_text"] = "—"
+    elif d["censored"]:  # the template adds "still responding at the last answer"
+        d["duration_text"] = f"at least {hours_text(hours)}, " if hours > 0 else ""
+    else:
+        d["duration_text"] = hours_text(hours)
+    return d
+
+
+#: Items listed under "changed most" per instrument.
+ITEMS_SHOWN = 3
+
+
+def _items_shown(items: dict | None, tz) -> dict | None:
+    """The largest item changes in words, and the two answers compared."""
+    if not items:
+        return None
+    moved = [c for c in items["items"] if c.change]
+    return {"from": when_text(items["baseline"]["completed_at"], tz)[:-6],
+            "to": when_text(items["latest"]["completed_at"], tz)[:-6],
+            "before_dose": items["baseline"]["before_first_dose"],
+            "baseline_id": items["baseline"]["assessment_id"],
+            "latest_id": items["latest"]["assessment_id"],
+            "rows": [{"id": c.item_id, "text": c.text, "words": trends.change_words(c),
+                      "better": c.better} for c in moved[:ITEMS_SHOWN]],
+            "more": max(0, len(moved) - ITEMS_SHOWN), "compared": len(items["items"])}
 
 
 def _answer_cells(instrument, answers: dict) -> list[dict]:

@@ -358,3 +358,94 @@ def test_answers_are_paged_newest_first_as_the_api_lists_them(clinician_client, 
     assert seen == api and number == 3
     past = page(clinician_client, f"/clinic/patients/{pid}?answers_page=9")
     assert "No answers on this page." in past and 'rel="prev"' in past
+
+
+@pytest.fixture
+def cohort(clinician_client, make_patient, seeded):
+    """Six other patients dosed 20 days ago with pain before (week -1) and after (week 0)."""
+    given = NOW - timedelta(days=20)
+    for i in range(6):
+        other, _ = make_patient(clinician_client, code=f"CO-{i}")
+        dose(clinician_client, other["id"], given)
+        backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 8},
+                 given - timedelta(days=2))
+        backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 2 + i},
+                 given + timedelta(days=3))
+        if i == 0:  # two answers in a week count as their mean: (2 + 6) / 2
+            backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 6},
+                     given + timedelta(days=4))
+        backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 1},
+                 given + timedelta(days=10))
+    return seeded
+
+
+def test_the_cohort_band_on_the_chart_is_the_apis(clinician_client, cohort):
+    from backend.clinic import trends
+
+    pid = cohort["id"]
+    api = clinician_client.get(f"/api/v1/patients/{pid}/cohort-band",
+                               query_string={"instrument_id": "nrs_pain"}).get_json()
+    first = datetime.fromisoformat(api["first_dose_at"])
+    assert first == datetime.fromisoformat(cohort["treatment"]["given_at"])
+    weeks = {w["week"]: w for w in api["weeks"]}
+    # This patient's first dose was 3 days ago: the others' week -1 and week 0 are in range;
+    # week 1 (their answers at day 10) lies after today on this patient's time line.
+    assert sorted(weeks) == [-1, 0]
+    assert (weeks[-1]["n"], weeks[-1]["median"], weeks[-1]["q1"]) == (6, 8, 8)
+    assert (weeks[0]["n"], weeks[0]["q1"], weeks[0]["median"], weeks[0]["q3"]) == (
+        6, 4, 4.5, 5.75)
+    assert datetime.fromisoformat(weeks[0]["start"]) == first
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    pain = html[html.index('id="d-nrs_pain"'):html.index('id="d-phq9"')]
+    for w in api["weeks"]:
+        week = trends.BandWeek(w["week"], w["n"], w["q1"], w["median"], w["q3"])
+        assert f"<title>{trends.band_text(week, first)}</title>" in pain
+    assert "median 4.5, middle half 4 to 5.8 (6 patients)" in pain
+    assert "their median was 4.5, middle half 4 to 5.8" in pain
+    assert 'class="key-band"' in pain
+    # Fewer than five others answered PHQ-9: no band there, and the page says so.
+    phq9 = html[html.index('id="d-phq9"'):]
+    assert 'class="chart-band"' not in phq9 and "No band of other patients" in phq9
+
+
+def test_the_band_is_bounded_and_leaves_out_the_patient_and_the_undosed(
+        app, clinician_client, cohort, monkeypatch):
+    from backend.clinic import reference
+
+    pid = cohort["id"]
+    monkeypatch.setattr(reference, "BAND_PATIENTS", 5)
+    api = clinician_client.get(f"/api/v1/patients/{pid}/cohort-band",
+                               query_string={"instrument_id": "nrs_pain"}).get_json()
+    assert [w["n"] for w in api["weeks"]] == [5, 5] and api["patients_at_most"] == 5
+    undosed = clinician_client.get(f"/api/v1/patients/{cohort['other']}/cohort-band",
+                                   query_string={"instrument_id": "nrs_pain"}).get_json()
+    assert undosed["first_dose_at"] is None and undosed["weeks"] == []
+    html = page(clinician_client, f"/clinic/patients/{cohort['other']}")
+    assert "Once a first dose is recorded" in html
+    missing = clinician_client.get(f"/api/v1/patients/{pid}/cohort-band",
+                                   query_string={"instrument_id": "nope"})
+    assert missing.status_code == 404
+
+
+def test_the_items_that_changed_most_are_the_apis(clinician_client, seeded):
+    pid = seeded["id"]
+    given = datetime.fromisoformat(seeded["treatment"]["given_at"])
+    later = {f"phq9_{i}": 1 for i in range(1, 10)} | {"phq9_1": 3, "phq9_2": 0, "phq9_9": 0}
+    latest = backfill(clinician_client, pid, "phq9", later, given + timedelta(hours=30))
+    api = clinician_client.get(f"/api/v1/patients/{pid}/item-changes").get_json()
+    phq9 = next(c for c in api if c["instrument_id"] == "phq9")
+    assert phq9["latest"]["assessment_id"] == latest["id"]
+    assert phq9["baseline"]["before_first_dose"] is True
+    moved = [(i["item_id"], i["before"], i["after"], i["better"]) for i in phq9["items"]
+             if i["change"]]
+    assert moved == [("phq9_1", 1, 3, False), ("phq9_2", 1, 0, True), ("phq9_9", 1, 0, True)]
+    assert clinician_client.get(f"/api/v1/patients/{pid}/item-changes",
+                                query_string={"instrument_id": "phq9"}).get_json() == [phq9]
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    section = html[html.index('id="items-phq9"'):]
+    section = section[:section.index("</ol>")]
+    assert re.findall(r'data-item="(\w+)"', section) == ["phq9_1", "phq9_2", "phq9_9"]
+    assert "1 (Several days) → 3 (Nearly every day) (2 higher, worse)" in section
+    assert "(before the first dose)" in section
+    # Pain is one item: its change is the chart's, so no list for it.
+    assert 'id="items-nrs_pain"' not in html
