@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 from typing import NamedTuple
 
@@ -228,11 +228,12 @@ def _series(points: Sequence[Point], x, y, tz: tzinfo | None, unit: str, out_wor
     Shared presentation attributes sit on the enclosing group; each point keeps its own
     ``<g class="chart-point">`` so pages can style it. ``unit`` and ``out_words`` come escaped.
     The loop is the hot path of a two-year chart: each distinct value's y and text are
-    worked out once.
+    worked out once, and UTC times shown in UTC are not converted.
     """
     by_value: dict[float, tuple[float, str]] = {}
     path, marks = [], []
     months = MONTHS
+    plain = tz is None or tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
     for p in points:
         at, value = p.at, p.value
         cx = x(at)
@@ -241,7 +242,7 @@ def _series(points: Sequence[Point], x, y, tz: tzinfo | None, unit: str, out_wor
             seen = by_value[value] = (y(value), _fmt_num(value) + unit)
         cy, shown = seen
         path.append(f"{cx} {cy}")
-        local = at.astimezone(tz) if tz else at
+        local = at if plain and at.tzinfo is UTC else at.astimezone(tz)
         tip = (f"{local.day} {months[local.month]} {local.year} "
                f"{local.hour:02d}:{local.minute:02d}: {shown}")
         note = getattr(p, "note", "")

@@ -4,7 +4,7 @@ The page must stay fast for a patient with years of daily answers (issue #6: 2 y
 instruments, 30 doses, at most 10x a bare page), so:
 
 - every dose is judged on the full score series (the outcomes core needs it), but the series
-  is read as bare tuples in one statement, with the garbage collector paused meanwhile;
+  is read as bare tuples in one statement (the view pauses the garbage collector);
 - only the latest verdicts shown are turned into dicts and sentences;
 - the answers table is paged (newest first, ``ANSWERS_PER_PAGE`` a page) with one indexed
   range per instrument, so a page costs the same on day 10 and on day 700;
@@ -30,6 +30,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    null,
     or_,
     select,
     type_coerce,
@@ -101,8 +102,8 @@ def _series_statement(windowed: tuple[bool, ...], sqlite: bool):
 
     Each part is tagged with the pair's position (not its names: fewer strings to make per
     row). A windowed pair reads only from ``since_<n>`` on, plus its latest point whenever
-    that is older. Values are bound per call: ``clinic``, ``patient``, ``inst_<n>``,
-    ``score_<n>``, ``since_<n>``.
+    that is older, and adds one row tagged ``-1 - n`` whose value is its length. Values are
+    bound per call: ``clinic``, ``patient``, ``inst_<n>``, ``score_<n>``, ``since_<n>``.
     """
     at = type_coerce(ScoreValue.at, String) if sqlite else ScoreValue.at
     parts = []
@@ -113,14 +114,9 @@ def _series_statement(windowed: tuple[bool, ...], sqlite: bool):
             latest = select(func.max(ScoreValue.at)).where(*_pair_filter(n)).scalar_subquery()
             part = part.where(or_(ScoreValue.at >= bindparam(f"since_{n}", type_=UTCDateTime),
                                   ScoreValue.at == latest))
+            parts.append(select(literal(-1 - n, Integer), null(), func.count(), null(), null())
+                         .where(*_pair_filter(n)))
         parts.append(part)
-    return union_all(*parts) if len(parts) > 1 else parts[0]
-
-
-@lru_cache(maxsize=16)
-def _count_statement(pairs: tuple[int, ...]):
-    parts = [select(literal(n, Integer).label("n"), func.count().label("count"))
-             .where(*_pair_filter(n)) for n in pairs]
     return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
@@ -131,8 +127,8 @@ def patient_series(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]]
 
     A pair named in ``since`` is read only from that time on (plus its latest point when
     that is older), and its length is counted in SQL; the others are read whole. One
-    statement, two with windowed pairs. On SQLite the time column is read as text and parsed
-    with ``fromisoformat`` (several times faster than generic type processing).
+    statement. On SQLite the time column is read as text and parsed with ``fromisoformat``
+    (several times faster than generic type processing).
     """
     out: dict[tuple[str, str], list[ScorePoint]] = {pair: [] for pair in pairs}
     if not pairs:
@@ -144,27 +140,21 @@ def patient_series(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]]
         values[f"inst_{n}"], values[f"score_{n}"] = pair
         if pair in since:
             values[f"since_{n}"] = since[pair]
-    connection = db.session.connection()
     windowed = tuple(pair in since for pair in pairs)
+    rows = db.session.connection().execute(_series_statement(windowed, sqlite), values).all()
     lists = [out[pair] for pair in pairs]
-    with evaluation.bulk():  # thousands of tuples, no cycles: keep the collector out
-        rows = connection.execute(_series_statement(windowed, sqlite), values).all()
-        if sqlite:
-            parse = datetime.fromisoformat
-            for n, when, value, assessment_id, in_window in rows:
-                lists[n].append(ScorePoint(parse(when + "+00:00"), value, assessment_id,
-                                           in_window))
+    counted: dict[int, int] = {}
+    parse = datetime.fromisoformat if sqlite else None
+    for n, when, value, assessment_id, in_window in rows:
+        if n < 0:
+            counted[-1 - n] = int(value)
+        elif parse:
+            lists[n].append(ScorePoint(parse(when + "+00:00"), value, assessment_id, in_window))
         else:
-            for n, when, value, assessment_id, in_window in rows:
-                lists[n].append(ScorePoint(when, value, assessment_id, in_window))
-        for points in lists:
-            points.sort(key=itemgetter(0))
-    counts = {pair: len(out[pair]) for pair in pairs}
-    counted = tuple(n for n, window in enumerate(windowed) if window)
-    if counted:
-        for n, count in connection.execute(_count_statement(counted), values):
-            counts[pairs[n]] = count
-    return out, counts
+            lists[n].append(ScorePoint(when, value, assessment_id, in_window))
+    for points in lists:
+        points.sort(key=itemgetter(0))
+    return out, {pair: counted.get(n, len(lists[n])) for n, pair in enumerate(pairs)}
 
 
 def _rule_for(instrument_id: str, current: list[Rule], wanted: str | None) -> Rule | None:

@@ -4,22 +4,23 @@ The pure parts (quantiles, weeks, item changes, words) are in ``trends``; the pa
 API (``backend.clinic.api``) both call these functions, so they show the same numbers.
 
 The cohort band is one aggregate statement, kept cheap by two bounds: at most
-``BAND_PATIENTS`` other patients (the most recently added ones with a dose), and only the
-weeks the chart shows. SQLite reads each of those patients' scores through the series index
-(``CROSS JOIN`` keeps it from scanning the clinic's whole instrument first) and returns one
-mean per patient and week; quartiles are taken in Python (SQLite has no percentile).
+``BAND_PATIENTS`` other patients (the most recently added ones with a dose, less those who
+cannot have reached the charted weeks yet), and only the weeks the chart shows. SQLite
+reads each of those patients' scores through the series index (``CROSS JOIN`` keeps it
+from scanning the clinic's whole instrument first) and returns one mean per patient and
+week; quartiles are taken in Python (SQLite has no percentile).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import Integer, String, bindparam, literal, select, text, union_all
 from sqlalchemy.orm import aliased
 
 from ..assessments.models import Assessment
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 from . import trends
 
@@ -37,7 +38,8 @@ cohort AS (
     WHERE p.clinic_id = :clinic AND p.id <> :patient
       AND EXISTS (SELECT 1 FROM treatments x WHERE x.patient_id = p.id)
     ORDER BY p.id DESC LIMIT :cap)
-  GROUP BY t.patient_id)"""
+  GROUP BY t.patient_id
+  HAVING min(t.given_at) <= :latest_first)"""
 
 # SQLite: times are text; julianday() gives days (exact to the millisecond), weeks are
 # floored with integer division after an offset (no floor() without the math extension).
@@ -77,7 +79,7 @@ def _band_statement(pairs: int, sqlite: bool):
     part, whole = (_SQLITE_PART, _SQLITE) if sqlite else (_PG_PART, _PG)
     sql = whole.format(cohort=_COHORT.strip(),
                        parts="\nUNION ALL".join(part.format(n=n) for n in range(pairs)))
-    return text(sql)
+    return text(sql).bindparams(bindparam("latest_first", type_=UTCDateTime))
 
 
 def cohort_bands(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]],
@@ -93,8 +95,11 @@ def cohort_bands(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]],
     # A day of slack each side: the exact week test is on the computed week.
     lo_day, hi_day = 7 * lo_week - 1, 7 * (hi_week + 1) + 1
     sqlite = db.engine.dialect.name == "sqlite"
+    # Only patients who could have answered that long after their first dose (answers are
+    # never in the future) can count: the others are left out before any score is read.
+    latest_first = utcnow() + timedelta(days=1) - lo_week * trends.WEEK
     values = {"clinic": clinic_id, "patient": patient_id, "cap": cap or BAND_PATIENTS,
-              "lo_week": lo_week, "hi_week": hi_week}
+              "lo_week": lo_week, "hi_week": hi_week, "latest_first": latest_first}
     if sqlite:
         values |= {"lo_days": f"{lo_day:+d} days", "hi_days": f"{hi_day:+d} days"}
     else:

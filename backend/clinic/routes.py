@@ -95,16 +95,22 @@ def new_patient():
 @bp.get("/patients/<int:patient_id>")
 @clinician_page
 def patient(patient_id: int):
-    """One patient: per domain a trend chart and a verdict per dose; answers; doses; alerts."""
+    """One patient: per domain a trend chart and a verdict per dose; answers; doses; alerts.
+
+    Built and rendered with the cyclic garbage collector paused: years of answers become
+    tens of thousands of short-lived objects without cycles, which it would rescan several
+    times; they are freed by reference counting when the page is sent.
+    """
     args = request.args
     choice = {k[5:]: v for k, v in args.items() if k.startswith("rule_")}
-    data = patient_data.patient_page(current_user.clinic_id, patient_id, rule_choice=choice,
-                                     range_key=args.get("range", "90"),
-                                     answers_page=args.get("answers_page", 1, type=int),
-                                     all_verdicts=args.get("doses") == "all")
-    edit = args.get("edit", type=int)
-    editing = next((t for t in data["treatments"] if t.id == edit), None)
-    return _render("clinic/patient.html", **data, editing=editing, errors={}, form={})
+    with evaluation.bulk():
+        data = patient_data.patient_page(current_user.clinic_id, patient_id,
+                                         rule_choice=choice, range_key=args.get("range", "90"),
+                                         answers_page=args.get("answers_page", 1, type=int),
+                                         all_verdicts=args.get("doses") == "all")
+        edit = args.get("edit", type=int)
+        editing = next((t for t in data["treatments"] if t.id == edit), None)
+        return _render("clinic/patient.html", **data, editing=editing, errors={}, form={})
 
 
 def _back(patient_id: int, anchor: str = ""):

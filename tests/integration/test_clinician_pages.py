@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from ..conftest import login
 
 PAIN_RULE = "nrs-pain-pain-reduced-by-30-or-more"
+POINT = re.compile(r'class="chart-point(?: out)?"')
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -449,3 +450,32 @@ def test_the_items_that_changed_most_are_the_apis(clinician_client, seeded):
     assert "(before the first dose)" in section
     # Pain is one item: its change is the chart's, so no list for it.
     assert 'id="items-nrs_pain"' not in html
+
+
+def test_a_score_without_a_rule_is_read_only_as_far_as_its_chart_but_counted_whole(
+        clinician_client, seeded):
+    pid = seeded["id"]
+    for days, value in ((400, 2), (200, 3), (10, 7)):
+        backfill(clinician_client, pid, "nrs_sleep", {"nrs_sleep_1": value},
+                 NOW - timedelta(days=days))
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    sleep = html[html.index('id="d-nrs_sleep"'):]
+    sleep = sleep[:sleep.index("</section>")]
+    assert "3 answers, latest 7 on" in sleep and "No rule for this instrument" in sleep
+    assert len(POINT.findall(sleep)) == 1
+    everything = page(clinician_client, f"/clinic/patients/{pid}?range=all")
+    sleep = everything[everything.index('id="d-nrs_sleep"'):]
+    assert len(POINT.findall(sleep[:sleep.index("</section>")])) == 3
+    # Nothing in the last 90 days: the latest answer is still said, the chart is empty.
+    api = clinician_client.get(f"/api/v1/patients/{pid}/assessments",
+                               query_string={"instrument_id": "nrs_sleep"}).get_json()
+    latest = api[0]
+    r = clinician_client.post(f"/api/v1/patients/{pid}/assessments", json={
+        "client_uuid": str(uuid.uuid4()), "instrument_id": "nrs_sleep",
+        "answers": {"nrs_sleep_1": 4}, "supersedes_id": latest["id"],
+        "completed_at": (NOW - timedelta(days=100)).isoformat()})
+    assert r.status_code == 201, r.get_json()
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    sleep = html[html.index('id="d-nrs_sleep"'):]
+    sleep = sleep[:sleep.index("</section>")]
+    assert "3 answers, latest 4 on" in sleep and not POINT.findall(sleep)
