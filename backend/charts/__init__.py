@@ -146,6 +146,9 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
     def x(at: datetime) -> float:
         return round(left + (at.timestamp() - x_origin) * x_scale, 1)
 
+    def x_text(at: datetime) -> str:  # as str(x(at)), with one float formatting, not two
+        return f"{left + (at.timestamp() - x_origin) * x_scale:.1f}"
+
     def y(v: float) -> float:
         v = min(max(v, lo), hi)
         return round(top + ph - (v - lo) * y_scale, 1)
@@ -216,12 +219,12 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                    f'stroke-dasharray="2 3"/><path d="M{xx - 5} {top - 10}h10l-5 8z" '
                    f'fill="currentColor"/>{text}</g>')
     if points:
-        out.append(_series(points, x, y, tz, safe_unit, escape(words["out"])))
+        out.append(_series(points, x_text, y, tz, safe_unit, escape(words["out"])))
     out.append("</svg>")
     return "".join(out)
 
 
-def _series(points: Sequence[Point], x, y, tz: tzinfo | None, unit: str, out_words: str
+def _series(points: Sequence[Point], x_text, y, tz: tzinfo | None, unit: str, out_words: str
             ) -> str:
     """The line and one titled circle per point (hollow when outside its window).
 
@@ -236,7 +239,7 @@ def _series(points: Sequence[Point], x, y, tz: tzinfo | None, unit: str, out_wor
     plain = tz is None or tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
     for p in points:
         at, value = p.at, p.value
-        cx = x(at)
+        cx = x_text(at)
         seen = by_value.get(value)
         if seen is None:
             seen = by_value[value] = (y(value), _fmt_num(value) + unit)
