@@ -66,7 +66,7 @@ from .words import (
 SIDE_EFFECTS = "side_effects"
 RANGES = {"90": 90, "365": 365, "all": None}
 #: Answers per page of the answers table (newest first).
-ANSWERS_PER_PAGE = 50
+ANSWERS_PER_PAGE = 30
 #: Verdicts shown per domain unless all are asked for.
 VERDICTS_SHOWN = 10
 #: What the page shows of each dose (rows, not tracked objects: the page only reads).
@@ -185,7 +185,10 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
     # The same doses ``evaluation.load_doses`` reads, from the rows already here.
     doses = [Dose(t.id, t.given_at, t.drug, t.course, t.session_number, t.arm, t.period)
              for t in treatments]
-    markers = [Marker(t.given_at, dose_label(t), f"{t.drug} {t.dose:g} {t.dose_unit}"[:24])
+    # dose id -> (local time, dose in words, drug and dose): for the tables and the charts
+    given = {t.id: (when_text(t.given_at, tz), dose_label(t),
+                    f"{t.drug} {t.dose:g} {t.dose_unit} {t.route}") for t in treatments}
+    markers = [Marker(t.given_at, given[t.id][1], f"{t.drug} {t.dose:g} {t.dose_unit}"[:24])
                for t in treatments]
     present = set(db.session.scalars(
         select(Assessment.instrument_id).where(Assessment.patient_id == patient.id)
@@ -216,7 +219,7 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
     items = reference.item_changes(patient.id, [i for i, _r, _sd in wanted
                                                 if len(i.items) > 1], first_dose)
     page = _Page(doses, markers, current, tz, all_verdicts,
-                 {t.id: (when_text(t.given_at, tz), dose_label(t)) for t in treatments},
+                 given,
                  first_dose)
     domains = [_domain(page, instrument, rule, score_def, series[(instrument.id, score_def.id)],
                        counts[(instrument.id, score_def.id)],
@@ -263,8 +266,8 @@ class _Page:
     current: list[Rule]
     tz: ZoneInfo
     all_verdicts: bool
-    #: dose id -> (local time, dose in words)
-    given: dict[int, tuple[str, str]]
+    #: dose id -> (local time, dose in words, drug and dose)
+    given: dict[int, tuple[str, str, str]]
     first_dose: datetime | None
 
 
@@ -323,8 +326,8 @@ def _verdict_row(v, label: str, words: str, page: _Page) -> dict:
     d["sentence"] = verdict_sentence(label, d, words)
     d["words"] = VERDICT_WORDS[d["verdict"]]
     d["mark"] = VERDICT_MARKS[d["verdict"]]
-    d["given"], d["dose_text"] = page.given.get(d["anchor_dose_id"]) or (
-        when_text(v.anchor_at, page.tz), d["drug"])
+    d["given"], d["dose_text"] = page.given.get(d["anchor_dose_id"], (
+        when_text(v.anchor_at, page.tz), d["drug"]))[:2]
     d["baseline_text"] = "—" if d["baseline"] is None else f"{d['baseline']:.1f}"
     d["onset_text"] = hours_text(d["onset_hours"])
     hours = d["duration_hours"]

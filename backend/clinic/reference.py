@@ -8,7 +8,8 @@ The cohort band is one aggregate statement, kept cheap by two bounds: at most
 cannot have reached the charted weeks yet), and only the weeks the chart shows. SQLite
 reads each of those patients' scores through the series index (``CROSS JOIN`` keeps it
 from scanning the clinic's whole instrument first) and returns one mean per patient and
-week; quartiles are taken in Python (SQLite has no percentile).
+week; quartiles are taken in Python (SQLite has no percentile). The cohort is computed once
+(``MATERIALIZED``), not once per score.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ BAND_PATIENTS = 50
 NO_DOSE = datetime(1900, 1, 1, tzinfo=UTC)
 
 _COHORT = """
-cohort AS (
+cohort AS MATERIALIZED (
   SELECT t.patient_id AS pid, min(t.given_at) AS first_at
   FROM treatments t
-  WHERE t.clinic_id = :clinic AND t.patient_id IN (
+  WHERE t.patient_id IN (
     SELECT p.id FROM patients p
     WHERE p.clinic_id = :clinic AND p.id <> :patient
       AND EXISTS (SELECT 1 FROM treatments x WHERE x.patient_id = p.id)
@@ -54,7 +55,7 @@ SELECT {n} AS n, week, mean FROM (
   GROUP BY sv.patient_id, week)
 WHERE week BETWEEN :lo_week AND :hi_week"""
 _SQLITE = """WITH {cohort},
-bounds AS (
+bounds AS MATERIALIZED (
   SELECT pid, julianday(first_at) AS jf, datetime(first_at, :lo_days) AS lo_at,
          datetime(first_at, :hi_days) AS hi_at
   FROM cohort)
