@@ -80,10 +80,26 @@ def _fmt_num(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
 
 
+#: "08:00" for each minute of the day, and "3 Oct 2026" for each day met so far: a two-year
+#: chart writes thousands of times, and formatting them field by field was its main cost.
+CLOCK = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+_DAYS: dict[int, str] = {}
+
+
+def _day_text(local: datetime) -> str:
+    key = local.toordinal()
+    text = _DAYS.get(key)
+    if text is None:
+        if len(_DAYS) > 100_000:  # a bound, never reached by real charts
+            _DAYS.clear()
+        text = _DAYS[key] = f"{local.day} {MONTHS[local.month]} {local.year}"
+    return text
+
+
 def _fmt_time(at: datetime, tz: tzinfo | None) -> str:
     """"3 Oct 2026 08:00" (what ``strftime("%-d %b %Y %H:%M")`` gives, several times faster)."""
     local = at.astimezone(tz) if tz else at
-    return f"{local.day} {MONTHS[local.month]} {local.year} {local.hour:02d}:{local.minute:02d}"
+    return f"{_day_text(local)} {CLOCK[local.hour * 60 + local.minute]}"
 
 
 _NAMES: dict[str, str] = {}
@@ -146,8 +162,6 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
     def x(at: datetime) -> float:
         return round(left + (at.timestamp() - x_origin) * x_scale, 1)
 
-    def x_text(at: datetime) -> str:  # as str(x(at)), with one float formatting, not two
-        return f"{left + (at.timestamp() - x_origin) * x_scale:.1f}"
 
     def y(v: float) -> float:
         v = min(max(v, lo), hi)
@@ -219,43 +233,45 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                    f'stroke-dasharray="2 3"/><path d="M{xx - 5} {top - 10}h10l-5 8z" '
                    f'fill="currentColor"/>{text}</g>')
     if points:
-        out.append(_series(points, x_text, y, tz, safe_unit, escape(words["out"])))
+        out.append(_series(points, (left, x_origin, x_scale), y, tz, safe_unit,
+                           escape(words["out"])))
     out.append("</svg>")
     return "".join(out)
 
 
-def _series(points: Sequence[Point], x_text, y, tz: tzinfo | None, unit: str, out_words: str
-            ) -> str:
+def _series(points: Sequence[Point], x_at: tuple[float, float, float], y, tz: tzinfo | None,
+            unit: str, out_words: str) -> str:
     """The line and one titled circle per point (hollow when outside its window).
 
     Shared presentation attributes sit on the enclosing group; each point keeps its own
-    ``<g class="chart-point">`` so pages can style it. ``unit`` and ``out_words`` come escaped.
-    The loop is the hot path of a two-year chart: each distinct value's y and text are
-    worked out once, and UTC times shown in UTC are not converted.
+    ``<g class="chart-point">`` so pages can style it. ``unit`` and ``out_words`` come escaped;
+    ``x_at`` is (left, origin timestamp, pixels per second). This loop is the hot path of a
+    two-year chart: each distinct value's y and text are worked out once, UTC times shown in
+    UTC are not converted, and each point is one formatted string.
     """
+    left, origin, scale = x_at
     by_value: dict[float, tuple[float, str]] = {}
     path, marks = [], []
-    months = MONTHS
+    days, clock = _DAYS, CLOCK
     plain = tz is None or tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
-    for p in points:
-        at, value = p.at, p.value
-        cx = x_text(at)
+    for at, value, in_window, note in points:
+        cx = f"{left + (at.timestamp() - origin) * scale:.1f}"
         seen = by_value.get(value)
         if seen is None:
             seen = by_value[value] = (y(value), _fmt_num(value) + unit)
         cy, shown = seen
         path.append(f"{cx} {cy}")
         local = at if plain and at.tzinfo is UTC else at.astimezone(tz)
-        tip = (f"{local.day} {months[local.month]} {local.year} "
-               f"{local.hour:02d}:{local.minute:02d}: {shown}")
-        note = getattr(p, "note", "")
+        day = days.get(local.toordinal()) or _day_text(local)
         if note:
-            tip += f" ({escape(note)})"
-        if p.in_window is False:
-            marks.append(f'<g class="chart-point out"><title>{tip}, {out_words}</title>'
+            shown = f"{shown} ({escape(note)})"
+        if in_window is False:
+            marks.append(f'<g class="chart-point out"><title>{day} '
+                         f'{clock[local.hour * 60 + local.minute]}: {shown}, {out_words}</title>'
                          f'<circle cx="{cx}" cy="{cy}" r="5" fill="none"/></g>')
         else:
-            marks.append(f'<g class="chart-point"><title>{tip}</title>'
+            marks.append(f'<g class="chart-point"><title>{day} '
+                         f'{clock[local.hour * 60 + local.minute]}: {shown}</title>'
                          f'<circle cx="{cx}" cy="{cy}" r="5"/></g>')
     return ('<path class="chart-line" d="M' + " L".join(path) + '" fill="none" '
             'stroke="currentColor" stroke-width="2.5" stroke-linejoin="round"/>'
