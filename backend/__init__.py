@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask, api) -> None:
     from .assessments.routes import blp as assessments
     from .audit.routes import blp as audit
+    from .clinic.api import blp as comparisons
     from .fhir.routes import blp as fhir
     from .instruments.routes import blp as instruments
     from .me.routes import blp as me
@@ -54,8 +55,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from .treatments.routes import blp as treatments
     from .users.routes import blp as auth
 
-    for blp in (auth, patients, treatments, instruments, assessments, rules, audit, fhir,
-                schedules, me):
+    for blp in (auth, patients, treatments, instruments, assessments, rules, comparisons, audit,
+                fhir, schedules, me):
         api.register_blueprint(blp)
     from .pwa import routes as pwa
 

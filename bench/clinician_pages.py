@@ -98,7 +98,7 @@ def build(path: Path, patients: int):
                 items = [rng.randint(2, 8) for _ in range(3)]
                 answer(long_pid, "peg", at, dict(zip(("peg_1", "peg_2", "peg_3"), items,
                                                      strict=True)),
-                       {"score": round(sum(items) / 3, 1)})
+                       {"total": round(sum(items) / 3, 1)})
             else:
                 v = rng.randint(2, 8)
                 answer(long_pid, instrument, at, {f"{instrument}_1": v}, {"score": v})

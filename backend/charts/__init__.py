@@ -16,17 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
+from typing import NamedTuple
 
-__all__ = ["Line", "Marker", "Point", "line_chart"]
+__all__ = ["Band", "BandBin", "Line", "Marker", "Point", "line_chart"]
 
 #: Pixels between two dose labels (10 px text turned upright) so they never overlap.
 DOSE_TEXT_GAP = 14
+MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+          "Dec")
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One answer. A named tuple: a two-year chart draws thousands of these."""
+
     at: datetime
     value: float
     in_window: bool | None = None
@@ -52,17 +56,66 @@ class Line:
     label: str
 
 
+class BandBin(NamedTuple):
+    """One time bin of a reference band (e.g. other patients' week 3): drawn from ``start``
+    to ``end`` at ``low`` .. ``high`` with a line at ``mid``; ``text`` is its hover title."""
+
+    start: datetime
+    end: datetime
+    low: float
+    mid: float
+    high: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded reference band behind the series, e.g. a cohort's median and IQR."""
+
+    bins: Sequence[BandBin]
+    label: str = "Others"
+
+
 def _fmt_num(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
 
 
+#: "08:00" for each minute of the day, and "3 Oct 2026" for each day met so far: a two-year
+#: chart writes thousands of times, and formatting them field by field was its main cost.
+CLOCK = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+_DAYS: dict[int, str] = {}
+
+
+def _day_text(local: datetime) -> str:
+    key = local.toordinal()
+    text = _DAYS.get(key)
+    if text is None:
+        if len(_DAYS) > 100_000:  # a bound, never reached by real charts
+            _DAYS.clear()
+        text = _DAYS[key] = f"{local.day} {MONTHS[local.month]} {local.year}"
+    return text
+
+
 def _fmt_time(at: datetime, tz: tzinfo | None) -> str:
+    """"3 Oct 2026 08:00" (what ``strftime("%-d %b %Y %H:%M")`` gives, several times faster)."""
     local = at.astimezone(tz) if tz else at
-    return local.strftime("%-d %b %Y %H:%M")
+    return f"{_day_text(local)} {CLOCK[local.hour * 60 + local.minute]}"
+
+
+_NAMES: dict[str, str] = {}
+
+
+def _name(key: str) -> str:
+    """``stroke_width`` -> ``stroke-width``, ``class_`` -> ``class`` (remembered)."""
+    name = _NAMES.get(key)
+    if name is None:
+        name = _NAMES[key] = key.rstrip("_").replace("_", "-")
+    return name
 
 
 def _a(**attrs) -> str:
-    return " ".join(f'{k.rstrip("_").replace("_", "-")}="{escape(str(v))}"'
+    """Attributes as text; strings are escaped, numbers need not be."""
+    return " ".join(f'{_name(k)}="{escape(v) if isinstance(v, str) else v}"'
                     for k, v in attrs.items() if v is not None)
 
 
@@ -72,12 +125,16 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                title: str = "", unit: str = "", tz: tzinfo | None = None,
                x_range: tuple[datetime, datetime] | None = None,
                width: int = 640, height: int = 260, chart_id: str = "chart",
-               labels: dict[str, str] | None = None) -> str:
+               labels: dict[str, str] | None = None, band: Band | None = None) -> str:
     """Draw one score over time as an SVG line chart; returns the ``<svg>`` element as text.
 
     ``direction`` names which way is better ("lower_is_better" or "higher_is_better"); it is
     said in the description and marked on the y axis. Points outside their schedule window
-    are drawn hollow. ``labels`` overrides the few English words used (for other languages).
+    are drawn hollow. ``band`` is shaded behind the series (bins outside the x range are left
+    out). ``labels`` overrides the few English words used (for other languages).
+
+    The per-point markup is written with plain string formatting: numbers and times need no
+    escaping, and the few words that might (unit, notes, labels) are escaped once.
     """
     words = {"better": "better", "out": "outside its time window", "none": "No answers yet",
              "dose": "Dose"} | (labels or {})
@@ -87,29 +144,37 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
     left, right, top, bottom = 44, 16, 30, 34
     pw, ph = width - left - right, height - top - bottom
     points = sorted(series, key=lambda p: p.at)
-    times = [p.at for p in points] + [d.at for d in doses]
     if x_range:
         t0, t1 = x_range
-    elif times:
+    elif points or doses:
+        times = [d.at for d in doses]
+        if points:
+            times += [points[0].at, points[-1].at]
         t0, t1 = min(times), max(times)
     else:
         t0 = t1 = None
     if t0 is not None and t1 - t0 < timedelta(days=1):
         t0, t1 = t0 - timedelta(hours=12), t1 + timedelta(hours=12)
+    x_origin = t0.timestamp() if t0 is not None else 0.0
+    x_scale = pw / (t1 - t0).total_seconds() if t0 is not None else 0.0
+    y_scale = ph / (hi - lo)
 
     def x(at: datetime) -> float:
-        return round(left + pw * (at - t0) / (t1 - t0), 1)
+        return round(left + (at.timestamp() - x_origin) * x_scale, 1)
+
 
     def y(v: float) -> float:
         v = min(max(v, lo), hi)
-        return round(top + ph * (1 - (v - lo) / (hi - lo)), 1)
+        return round(top + ph - (v - lo) * y_scale, 1)
 
     better_up = direction == "higher_is_better"
+    safe_unit = escape(unit)
     desc = (f"{title}: {len(points)} answers"
             + (f", latest {_fmt_num(points[-1].value)}{unit} on {_fmt_time(points[-1].at, tz)}"
                if points else "")
             + f". {'Higher' if better_up else 'Lower'} is {words['better']}."
-            + (f" {len(doses)} doses marked." if doses else ""))
+            + (f" {len(doses)} doses marked." if doses else "")
+            + (f" Shaded: {band.label}." if band is not None and band.bins else ""))
     cid = escape(chart_id)
     label = {"class_": "chart-label", "font_size": 12, "fill": "currentColor"}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" '
@@ -121,9 +186,10 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
     v = lo
     while v <= hi + 1e-9:  # y grid and labels
         yy = y(v)
-        out.append(_el("line", class_="chart-grid", x1=left, x2=left + pw, y1=yy, y2=yy,
-                       stroke="#8888", stroke_width=1))
-        out.append(_el("text", _fmt_num(v), x=left - 6, y=yy + 4, text_anchor="end", **label))
+        out.append(f'<line class="chart-grid" x1="{left}" x2="{left + pw}" y1="{yy}" '
+                   f'y2="{yy}" stroke="#8888" stroke-width="1"/><text class="chart-label" '
+                   f'x="{left - 6}" y="{yy + 4}" text-anchor="end" font-size="12" '
+                   f'fill="currentColor">{_fmt_num(v)}</text>')
         v += step
     out.append(_el("text", f"{'↑' if better_up else '↓'} {words['better']}", x=4, y=16, **label))
     if t0 is None or not points:
@@ -133,6 +199,8 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
         out.append(_el("text", _fmt_time(t0, tz)[:-6], x=left, y=height - 8, **label))
         out.append(_el("text", _fmt_time(t1, tz)[:-6], x=left + pw, y=height - 8,
                        text_anchor="end", **label))
+    if band is not None and t0 is not None:
+        out.append(_band(band, t0, t1, x, y))
     lines = []
     if baseline is not None:
         lines.append(("chart-baseline", baseline if isinstance(baseline, Line)
@@ -156,30 +224,94 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                                          or xx - last_text_x >= DOSE_TEXT_GAP)
         if show_text:
             last_text_x = xx
-        out.append('<g class="chart-dose">'
-                   + _el("title", f"{dose.label}: {_fmt_time(dose.at, tz)}")
-                   + _el("line", x1=xx, x2=xx, y1=top, y2=top + ph, stroke="currentColor",
-                         stroke_width=1, stroke_dasharray="2 3")
-                   + _el("path", d=f"M{xx - 5} {top - 10}h10l-5 8z", fill="currentColor")
-                   + (_el("text", dose.text, class_="chart-dose-text", x=xx + 3, y=top + 4,
-                          font_size=10, fill="currentColor",
-                          transform=f"rotate(90 {xx + 3} {top + 4})") if show_text else "")
-                   + "</g>")
+        text = (f'<text class="chart-dose-text" x="{xx + 3}" y="{top + 4}" font-size="10" '
+                f'fill="currentColor" transform="rotate(90 {xx + 3} {top + 4})">'
+                f'{escape(dose.text)}</text>' if show_text else "")
+        out.append(f'<g class="chart-dose"><title>{escape(dose.label)}: '
+                   f'{_fmt_time(dose.at, tz)}</title><line x1="{xx}" x2="{xx}" y1="{top}" '
+                   f'y2="{top + ph}" stroke="currentColor" stroke-width="1" '
+                   f'stroke-dasharray="2 3"/><path d="M{xx - 5} {top - 10}h10l-5 8z" '
+                   f'fill="currentColor"/>{text}</g>')
     if points:
-        d = " ".join(f"{'M' if i == 0 else 'L'}{x(p.at)} {y(p.value)}"
-                     for i, p in enumerate(points))
-        out.append(_el("path", class_="chart-line", d=d, fill="none", stroke="currentColor",
-                       stroke_width=2.5, stroke_linejoin="round"))
-        for p in points:
-            hollow = p.in_window is False
-            tip = f"{_fmt_time(p.at, tz)}: {_fmt_num(p.value)}{unit}"
-            tip += f" ({p.note})" if p.note else ""
-            tip += f", {words['out']}" if hollow else ""
-            out.append(f'<g class="chart-point{" out" if hollow else ""}">' + _el("title", tip)
-                       + _el("circle", cx=x(p.at), cy=y(p.value), r=5, stroke="currentColor",
-                             stroke_width=2, fill="none" if hollow else "currentColor")
-                       + "</g>")
+        out.append(_series(points, (left, x_origin, x_scale), y, tz, safe_unit,
+                           escape(words["out"])))
     out.append("</svg>")
+    return "".join(out)
+
+
+def _series(points: Sequence[Point], x_at: tuple[float, float, float], y, tz: tzinfo | None,
+            unit: str, out_words: str) -> str:
+    """The line and one titled circle per point (hollow when outside its window).
+
+    Shared presentation attributes sit on the enclosing group; each point keeps its own
+    ``<g class="chart-point">`` so pages can style it. ``unit`` and ``out_words`` come escaped;
+    ``x_at`` is (left, origin timestamp, pixels per second). This loop is the hot path of a
+    two-year chart: each distinct value's y and text are worked out once, UTC times shown in
+    UTC are not converted, and each point is one formatted string.
+    """
+    left, origin, scale = x_at
+    by_value: dict[float, tuple[float, str]] = {}
+    path, marks = [], []
+    days, clock = _DAYS, CLOCK
+    plain = tz is None or tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
+    for at, value, in_window, note in points:
+        cx = f"{left + (at.timestamp() - origin) * scale:.1f}"
+        seen = by_value.get(value)
+        if seen is None:
+            seen = by_value[value] = (y(value), _fmt_num(value) + unit)
+        cy, shown = seen
+        path.append(f"{cx} {cy}")
+        local = at if plain and at.tzinfo is UTC else at.astimezone(tz)
+        day = days.get(local.toordinal()) or _day_text(local)
+        if note:
+            shown = f"{shown} ({escape(note)})"
+        if in_window is False:
+            marks.append(f'<g class="chart-point out"><title>{day} '
+                         f'{clock[local.hour * 60 + local.minute]}: {shown}, {out_words}</title>'
+                         f'<circle cx="{cx}" cy="{cy}" r="5" fill="none"/></g>')
+        else:
+            marks.append(f'<g class="chart-point"><title>{day} '
+                         f'{clock[local.hour * 60 + local.minute]}: {shown}</title>'
+                         f'<circle cx="{cx}" cy="{cy}" r="5"/></g>')
+    return ('<path class="chart-line" d="M' + " L".join(path) + '" fill="none" '
+            'stroke="currentColor" stroke-width="2.5" stroke-linejoin="round"/>'
+            '<g class="chart-points" stroke="currentColor" stroke-width="2" '
+            'fill="currentColor">' + "".join(marks) + "</g>")
+
+
+def _band(band: Band, t0: datetime, t1: datetime, x, y) -> str:
+    """Bins as steps: a shaded area from low to high, a line at mid, a hover title per bin.
+
+    Consecutive bins join into one area; a gap (a bin left out) starts a new one.
+    """
+    runs: list[list[tuple[float, float, BandBin]]] = []
+    last_end = None
+    for b in sorted(band.bins, key=lambda b: b.start):
+        if b.end <= t0 or b.start >= t1:
+            continue
+        x0, x1 = x(max(b.start, t0)), x(min(b.end, t1))
+        if last_end is None or b.start != last_end:
+            runs.append([])
+        runs[-1].append((x0, x1, b))
+        last_end = b.end
+    if not runs:
+        return ""
+    out = [f'<g class="chart-band"><title>{escape(band.label)}</title>']
+    for run in runs:
+        upper = " ".join(f"L{x0} {y(b.high)} L{x1} {y(b.high)}" for x0, x1, b in run)
+        lower = " ".join(f"L{x1} {y(b.low)} L{x0} {y(b.low)}" for x0, x1, b in reversed(run))
+        mid = " ".join(f"L{x0} {y(b.mid)} L{x1} {y(b.mid)}" for x0, x1, b in run)
+        out.append(f'<path class="chart-band-iqr" d="M{upper[1:]} {lower}Z" fill="currentColor" '
+                   'fill-opacity="0.18" stroke="none"/>'
+                   f'<path class="chart-band-median" d="M{mid[1:]}" fill="none" '
+                   'stroke="currentColor" stroke-width="1.5" stroke-opacity="0.7"/>')
+    for run in runs:
+        for x0, x1, b in run:
+            top, bottom = y(b.high), y(b.low)
+            out.append(f'<g class="chart-band-bin"><title>{escape(b.text)}</title>'
+                       f'<rect x="{x0}" y="{min(top, bottom - 4)}" width="{round(x1 - x0, 1)}" '
+                       f'height="{max(round(bottom - top, 1), 4)}" fill="transparent"/></g>')
+    out.append("</g>")
     return "".join(out)
 
 

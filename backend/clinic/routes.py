@@ -7,7 +7,7 @@ answer can only be shown once (a new invite's link and QR code).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -24,15 +24,20 @@ from ..users import sessions
 from ..web.routes import clinician_page
 from . import cohort as cohort_data
 from . import pages
+from . import patient as patient_data
 from .forms import FormError, definition_form, rule_definition, treatment_data
+from .words import when_text
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
+DEFAULT_TIME = "%-d %b %Y %H:%M"
 
 
 @bp.app_template_filter("local")
-def local_time(at: datetime | None, tz=None, fmt: str = "%-d %b %Y %H:%M") -> str:
+def local_time(at: datetime | None, tz=None, fmt: str = DEFAULT_TIME) -> str:
     if at is None:
         return "—"
+    if fmt == DEFAULT_TIME:
+        return when_text(at, tz or UTC)
     return at.astimezone(tz or ZoneInfo("UTC")).strftime(fmt)
 
 
@@ -90,16 +95,22 @@ def new_patient():
 @bp.get("/patients/<int:patient_id>")
 @clinician_page
 def patient(patient_id: int):
-    """One patient: per domain a trend chart and a verdict per dose; answers; doses; alerts."""
+    """One patient: per domain a trend chart and a verdict per dose; answers; doses; alerts.
+
+    Built and rendered with the cyclic garbage collector paused: years of answers become
+    tens of thousands of short-lived objects without cycles, which it would rescan several
+    times; they are freed by reference counting when the page is sent.
+    """
     args = request.args
     choice = {k[5:]: v for k, v in args.items() if k.startswith("rule_")}
-    data = pages.patient_page(current_user.clinic_id, patient_id, rule_choice=choice,
-                              range_key=args.get("range", "90"),
-                              all_answers=args.get("answers") == "all")
-    edit = args.get("edit", type=int)
-    editing = next((t for t in data["treatments"] if t.id == edit), None)
-    return _render("clinic/patient.html", **data, editing=editing, errors={}, form={},
-                   all_doses=args.get("doses") == "all")
+    with evaluation.bulk():
+        data = patient_data.patient_page(current_user.clinic_id, patient_id,
+                                         rule_choice=choice, range_key=args.get("range", "90"),
+                                         answers_page=args.get("answers_page", 1, type=int),
+                                         all_verdicts=args.get("doses") == "all")
+        edit = args.get("edit", type=int)
+        editing = next((t for t in data["treatments"] if t.id == edit), None)
+        return _render("clinic/patient.html", **data, editing=editing, errors={}, form={})
 
 
 def _back(patient_id: int, anchor: str = ""):
@@ -133,10 +144,10 @@ def correct_treatment(patient_id: int, treatment_id: int):
 
 
 def _form_again(patient_id: int, errors: dict, edit: int | None = None):
-    data = pages.patient_page(current_user.clinic_id, patient_id, rule_choice={})
+    data = patient_data.patient_page(current_user.clinic_id, patient_id, rule_choice={})
     editing = next((t for t in data["treatments"] if t.id == edit), None)
     return _render("clinic/patient.html", 422, **data, editing=editing, errors=errors,
-                   form=request.form, all_doses=False)
+                   form=request.form)
 
 
 @bp.post("/patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge")

@@ -210,3 +210,71 @@ def test_the_list_and_the_patient_page_read_on_a_phone(browser, live_server, sta
         assert not errors, errors
     finally:
         context.close()
+
+
+@pytest.fixture
+def with_cohort(staff, make_client, make_patient):
+    """Five other patients a week either side of their first dose, and a second PHQ-9 for
+    TREND-1 (so its items can be compared)."""
+    api = make_client()
+    login(api, staff["user"])
+    now = datetime.now(UTC).replace(microsecond=0)
+    given = now - timedelta(days=20)
+    for i in range(5):
+        other, _ = make_patient(api, code=f"OTHER-{i}")
+        assert api.post(f"/api/v1/patients/{other['id']}/treatments", json={
+            "drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg",
+            "given_at": given.isoformat()}).status_code == 201
+        for days, value in ((-3, 8), (2, 3 + i), (9, 4)):
+            assert api.post(f"/api/v1/patients/{other['id']}/assessments", json={
+                "client_uuid": str(uuid.uuid4()), "instrument_id": "nrs_pain",
+                "answers": {"nrs_pain_1": value},
+                "completed_at": (given + timedelta(days=days)).isoformat()}).status_code == 201
+    phq9 = {f"phq9_{i}": 1 for i in range(1, 10)} | {"phq9_1": 3, "phq9_9": 0}
+    assert api.post(f"/api/v1/patients/{staff['patient_id']}/assessments", json={
+        "client_uuid": str(uuid.uuid4()), "instrument_id": "phq9", "answers": phq9,
+        "completed_at": (now - timedelta(hours=3)).isoformat()}).status_code == 201
+    return staff
+
+
+@pytest.mark.parametrize("size", [{"width": 390, "height": 844, "name": "phone"},
+                                  {"width": 1280, "height": 800, "name": "desktop"}],
+                         ids=["phone", "desktop"])
+def test_the_cohort_band_and_the_items_that_changed_read_at_both_sizes(
+        browser, live_server, with_cohort, axe_check, size):
+    context = browser.new_context(viewport={"width": size["width"], "height": size["height"]},
+                                  locale="en-GB")
+    errors: list = []
+    try:
+        page = context.new_page()
+        watch(page, errors)
+        sign_in(page, live_server, with_cohort["user"])
+        pid = with_cohort["patient_id"]
+        page.goto(f"{live_server}/clinic/patients/{pid}")
+        api = page.request.get(f"{live_server}/api/v1/patients/{pid}/cohort-band",
+                               params={"instrument_id": "nrs_pain"}).json()
+        assert api["weeks"] and all(w["n"] == 5 for w in api["weeks"])
+        chart = page.locator("svg[aria-labelledby='chart-nrs_pain-t chart-nrs_pain-d']")
+        band = chart.locator("g.chart-band")
+        expect(band).to_be_attached()
+        assert chart.locator("path.chart-band-iqr").first.is_visible()
+        titles = band.locator("g.chart-band-bin > title").all_text_contents()
+        assert len(titles) == len(api["weeks"])
+        assert all("(5 patients)" in t for t in titles)
+        pain = page.locator("section.domain", has=chart)
+        expect(pain.locator(".key-band")).to_be_visible()
+        expect(pain.locator(".band-line")).to_contain_text("Other patients from")
+        items = page.get_by_role("list", name="Items that changed most")
+        expect(items.locator("li").first).to_contain_text("2 (More than half the days) → 3")
+        changes = page.request.get(f"{live_server}/api/v1/patients/{pid}/item-changes",
+                                   params={"instrument_id": "phq9"}).json()
+        moved = [i["item_id"] for i in changes[0]["items"] if i["change"]]
+        assert [li.get_attribute("data-item") for li in items.locator("li").all()] == moved[:3]
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= size["width"], f"the page scrolls sideways ({width}px)"
+        axe_check(page, f"patient page with band and items ({size['name']})")
+        shot(page, size, "patient-band")
+        pain.screenshot(path=str(SHOTS / f"clinic-patient-band-pain-{size['name']}.png"))
+        assert not errors, errors
+    finally:
+        context.close()

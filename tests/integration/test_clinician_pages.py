@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from ..conftest import login
 
 PAIN_RULE = "nrs-pain-pain-reduced-by-30-or-more"
+POINT = re.compile(r'class="chart-point(?: out)?"')
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -322,3 +323,159 @@ def test_answers_outside_their_schedule_window_are_drawn_apart(clinician_client,
     html = page(clinician_client, f"/clinic/patients/{pid}")
     assert html.count('class="chart-point out"') == 1
     assert "outside its time window" in html and "1 answer outside the schedule window" in html
+
+
+def test_answers_are_paged_newest_first_as_the_api_lists_them(clinician_client, seeded,
+                                                               monkeypatch):
+    from backend.clinic import patient as patient_page
+
+    monkeypatch.setattr(patient_page, "ANSWERS_PER_PAGE", 2)
+    pid = seeded["id"]
+    first = backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 6},
+                     NOW - timedelta(hours=5))
+    backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 7}, NOW - timedelta(hours=5))
+    r = clinician_client.post(f"/api/v1/patients/{pid}/assessments", json={
+        "client_uuid": str(uuid.uuid4()), "instrument_id": "nrs_pain",
+        "answers": {"nrs_pain_1": 3}, "supersedes_id": first["id"],
+        "completed_at": (NOW - timedelta(hours=4)).isoformat()})
+    assert r.status_code == 201, r.get_json()
+    api = [a["id"] for a in clinician_client.get(f"/api/v1/patients/{pid}/assessments")
+           .get_json()]
+    assert first["id"] not in api and len(api) == 6
+    seen, number = [], 1
+    while True:
+        url = f"/clinic/patients/{pid}" + (f"?answers_page={number}" if number > 1 else "")
+        html = page(clinician_client, url)
+        answers = html[html.index('id="answers"'):]
+        ids = [int(i) for i in re.findall(r'<tr data-id="(\d+)"', answers)]
+        assert len(ids) == 2
+        seen += ids
+        assert f"Answers {number * 2 - 1} to {number * 2}, newest first" in answers
+        assert ('rel="prev"' in answers) == (number > 1)
+        if 'rel="next"' not in answers:
+            break
+        assert f"answers_page={number + 1}#answers" in answers
+        number += 1
+    assert seen == api and number == 3
+    past = page(clinician_client, f"/clinic/patients/{pid}?answers_page=9")
+    assert "No answers on this page." in past and 'rel="prev"' in past
+
+
+@pytest.fixture
+def cohort(clinician_client, make_patient, seeded):
+    """Six other patients dosed 20 days ago with pain before (week -1) and after (week 0)."""
+    given = NOW - timedelta(days=20)
+    for i in range(6):
+        other, _ = make_patient(clinician_client, code=f"CO-{i}")
+        dose(clinician_client, other["id"], given)
+        backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 8},
+                 given - timedelta(days=2))
+        backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 2 + i},
+                 given + timedelta(days=3))
+        if i == 0:  # two answers in a week count as their mean: (2 + 6) / 2
+            backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 6},
+                     given + timedelta(days=4))
+        backfill(clinician_client, other["id"], "nrs_pain", {"nrs_pain_1": 1},
+                 given + timedelta(days=10))
+    return seeded
+
+
+def test_the_cohort_band_on_the_chart_is_the_apis(clinician_client, cohort):
+    from backend.clinic import trends
+
+    pid = cohort["id"]
+    api = clinician_client.get(f"/api/v1/patients/{pid}/cohort-band",
+                               query_string={"instrument_id": "nrs_pain"}).get_json()
+    first = datetime.fromisoformat(api["first_dose_at"])
+    assert first == datetime.fromisoformat(cohort["treatment"]["given_at"])
+    weeks = {w["week"]: w for w in api["weeks"]}
+    # This patient's first dose was 3 days ago: the others' week -1 and week 0 are in range;
+    # week 1 (their answers at day 10) lies after today on this patient's time line.
+    assert sorted(weeks) == [-1, 0]
+    assert (weeks[-1]["n"], weeks[-1]["median"], weeks[-1]["q1"]) == (6, 8, 8)
+    assert (weeks[0]["n"], weeks[0]["q1"], weeks[0]["median"], weeks[0]["q3"]) == (
+        6, 4, 4.5, 5.75)
+    assert datetime.fromisoformat(weeks[0]["start"]) == first
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    pain = html[html.index('id="d-nrs_pain"'):html.index('id="d-phq9"')]
+    for w in api["weeks"]:
+        week = trends.BandWeek(w["week"], w["n"], w["q1"], w["median"], w["q3"])
+        assert f"<title>{trends.band_text(week, first)}</title>" in pain
+    assert "median 4.5, middle half 4 to 5.8 (6 patients)" in pain
+    assert "their median was 4.5, middle half 4 to 5.8" in pain
+    assert 'class="key-band"' in pain
+    # Fewer than five others answered PHQ-9: no band there, and the page says so.
+    phq9 = html[html.index('id="d-phq9"'):]
+    assert 'class="chart-band"' not in phq9 and "No band of other patients" in phq9
+
+
+def test_the_band_is_bounded_and_leaves_out_the_patient_and_the_undosed(
+        app, clinician_client, cohort, monkeypatch):
+    from backend.clinic import reference
+
+    pid = cohort["id"]
+    monkeypatch.setattr(reference, "BAND_PATIENTS", 5)
+    api = clinician_client.get(f"/api/v1/patients/{pid}/cohort-band",
+                               query_string={"instrument_id": "nrs_pain"}).get_json()
+    assert [w["n"] for w in api["weeks"]] == [5, 5] and api["patients_at_most"] == 5
+    undosed = clinician_client.get(f"/api/v1/patients/{cohort['other']}/cohort-band",
+                                   query_string={"instrument_id": "nrs_pain"}).get_json()
+    assert undosed["first_dose_at"] is None and undosed["weeks"] == []
+    html = page(clinician_client, f"/clinic/patients/{cohort['other']}")
+    assert "Once a first dose is recorded" in html
+    missing = clinician_client.get(f"/api/v1/patients/{pid}/cohort-band",
+                                   query_string={"instrument_id": "nope"})
+    assert missing.status_code == 404
+
+
+def test_the_items_that_changed_most_are_the_apis(clinician_client, seeded):
+    pid = seeded["id"]
+    given = datetime.fromisoformat(seeded["treatment"]["given_at"])
+    later = {f"phq9_{i}": 1 for i in range(1, 10)} | {"phq9_1": 3, "phq9_2": 0, "phq9_9": 0}
+    latest = backfill(clinician_client, pid, "phq9", later, given + timedelta(hours=30))
+    api = clinician_client.get(f"/api/v1/patients/{pid}/item-changes").get_json()
+    phq9 = next(c for c in api if c["instrument_id"] == "phq9")
+    assert phq9["latest"]["assessment_id"] == latest["id"]
+    assert phq9["baseline"]["before_first_dose"] is True
+    moved = [(i["item_id"], i["before"], i["after"], i["better"]) for i in phq9["items"]
+             if i["change"]]
+    assert moved == [("phq9_1", 1, 3, False), ("phq9_2", 1, 0, True), ("phq9_9", 1, 0, True)]
+    assert clinician_client.get(f"/api/v1/patients/{pid}/item-changes",
+                                query_string={"instrument_id": "phq9"}).get_json() == [phq9]
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    section = html[html.index('id="items-phq9"'):]
+    section = section[:section.index("</ol>")]
+    assert re.findall(r'data-item="(\w+)"', section) == ["phq9_1", "phq9_2", "phq9_9"]
+    assert "1 (Several days) → 3 (Nearly every day) (2 higher, worse)" in section
+    assert "(before the first dose)" in section
+    # Pain is one item: its change is the chart's, so no list for it.
+    assert 'id="items-nrs_pain"' not in html
+
+
+def test_a_score_without_a_rule_is_read_only_as_far_as_its_chart_but_counted_whole(
+        clinician_client, seeded):
+    pid = seeded["id"]
+    for days, value in ((400, 2), (200, 3), (10, 7)):
+        backfill(clinician_client, pid, "nrs_sleep", {"nrs_sleep_1": value},
+                 NOW - timedelta(days=days))
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    sleep = html[html.index('id="d-nrs_sleep"'):]
+    sleep = sleep[:sleep.index("</section>")]
+    assert "3 answers, latest 7 on" in sleep and "No rule for this instrument" in sleep
+    assert len(POINT.findall(sleep)) == 1
+    everything = page(clinician_client, f"/clinic/patients/{pid}?range=all")
+    sleep = everything[everything.index('id="d-nrs_sleep"'):]
+    assert len(POINT.findall(sleep[:sleep.index("</section>")])) == 3
+    # Nothing in the last 90 days: the latest answer is still said, the chart is empty.
+    api = clinician_client.get(f"/api/v1/patients/{pid}/assessments",
+                               query_string={"instrument_id": "nrs_sleep"}).get_json()
+    latest = api[0]
+    r = clinician_client.post(f"/api/v1/patients/{pid}/assessments", json={
+        "client_uuid": str(uuid.uuid4()), "instrument_id": "nrs_sleep",
+        "answers": {"nrs_sleep_1": 4}, "supersedes_id": latest["id"],
+        "completed_at": (NOW - timedelta(days=100)).isoformat()})
+    assert r.status_code == 201, r.get_json()
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    sleep = html[html.index('id="d-nrs_sleep"'):]
+    sleep = sleep[:sleep.index("</section>")]
+    assert "3 answers, latest 4 on" in sleep and not POINT.findall(sleep)

@@ -1,0 +1,472 @@
+"""One patient's clinician page, gathered in a fixed handful of queries whatever the history.
+
+The page must stay fast for a patient with years of daily answers (issue #6: 2 years x 4
+instruments, 30 doses, at most 10x a bare page), so:
+
+- every dose is judged on the full score series (the outcomes core needs it), but the series
+  is read as bare tuples in one statement (the view pauses the garbage collector);
+- only the latest verdicts shown are turned into dicts and sentences;
+- the answers table is paged (newest first, ``ANSWERS_PER_PAGE`` a page) with one indexed
+  range per instrument, so a page costs the same on day 10 and on day 700;
+- charts are drawn by ``backend.charts`` with plain string formatting.
+
+The deciding is done by the pure cores (outcomes, charts, words); this module reads and
+arranges.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from operator import itemgetter
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+
+from ..assessments.models import Assessment, ScoreValue
+from ..audit.service import record
+from ..charts import Band, BandBin, Line, Marker, Point, line_chart
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+from ..instruments.service import registry
+from ..outcomes import ScorePoint, evaluate
+from ..outcomes.model import Dose
+from ..patients import service as patients
+from ..patients.models import Alert, Patient
+from ..rules import evaluation
+from ..rules.models import Rule
+from ..treatments.models import Treatment
+from . import reference, trends
+from .pages import domain_label, rule_label
+from .words import (
+    VERDICT_MARKS,
+    VERDICT_WORDS,
+    hours_text,
+    threshold_value,
+    verdict_sentence,
+    when_text,
+)
+
+SIDE_EFFECTS = "side_effects"
+RANGES = {"90": 90, "365": 365, "all": None}
+#: Answers per page of the answers table (newest first).
+ANSWERS_PER_PAGE = 30
+#: Verdicts shown per domain unless all are asked for.
+VERDICTS_SHOWN = 10
+# The page's small reads, built once: rows of the columns shown, not tracked ORM objects
+# (the page only reads, and each ORM entity query cost a few tenths of a millisecond).
+TREATMENTS = (select(Treatment.id, Treatment.given_at, Treatment.drug, Treatment.dose,
+                     Treatment.dose_unit, Treatment.route, Treatment.course,
+                     Treatment.session_number, Treatment.arm, Treatment.period,
+                     Treatment.notes, Treatment.updated_at)
+              .where(Treatment.patient_id == bindparam("patient"))
+              .order_by(Treatment.given_at, Treatment.id))
+INSTRUMENTS = (select(Assessment.instrument_id)
+               .where(Assessment.patient_id == bindparam("patient"))
+               .group_by(Assessment.instrument_id))
+#: The clinic's current rules, as ``rules.list_rules`` orders them.
+RULES = (select(Rule.id, Rule.key, Rule.version, Rule.name, Rule.instrument_id, Rule.score_id,
+                Rule.definition)
+         .where(Rule.clinic_id == bindparam("clinic"), Rule.current.is_(True))
+         .order_by(Rule.name, Rule.version))
+#: The patient's safety alerts, newest first (as ``patients.list_alerts``).
+ALERTS = (select(Alert.id, Alert.message, Alert.created_at, Alert.acknowledged_at)
+          .where(Alert.patient_id == bindparam("patient")).order_by(Alert.created_at.desc()))
+
+
+def dose_label(t) -> str:
+    """A dose in words (``t``: a Treatment or a row of its columns)."""
+    parts = [f"{t.drug} {t.dose:g} {t.dose_unit} {t.route}"]
+    if t.course:
+        parts.append(f"course {t.course}")
+    if t.session_number:
+        parts.append(f"session {t.session_number}")
+    if t.arm or t.period:
+        parts.append(" ".join(x for x in (t.arm or "", f"period {t.period}" if t.period else "")
+                              if x))
+    return ", ".join(parts)
+
+
+def _pair_filter(n: int):
+    return (ScoreValue.clinic_id == bindparam("clinic"),
+            ScoreValue.instrument_id == bindparam(f"inst_{n}"),
+            ScoreValue.score_id == bindparam(f"score_{n}"),
+            ScoreValue.patient_id == bindparam("patient"))
+
+
+@lru_cache(maxsize=64)
+def _series_statement(windowed: tuple[bool, ...], sqlite: bool):
+    """A UNION ALL of one indexed range per (instrument, score) pair, built once per shape.
+
+    Each part is tagged with the pair's position (not its names: fewer strings to make per
+    row). A windowed pair reads only from ``since_<n>`` on, plus its latest point whenever
+    that is older, and adds one row tagged ``-1 - n`` whose value is its length. Values are
+    bound per call: ``clinic``, ``patient``, ``inst_<n>``, ``score_<n>``, ``since_<n>``.
+    """
+    at = type_coerce(ScoreValue.at, String) if sqlite else ScoreValue.at
+    parts = []
+    for n, window in enumerate(windowed):
+        part = select(literal(n, Integer).label("n"), at.label("at"), ScoreValue.value,
+                      ScoreValue.assessment_id, ScoreValue.in_window).where(*_pair_filter(n))
+        if window:
+            latest = select(func.max(ScoreValue.at)).where(*_pair_filter(n)).scalar_subquery()
+            part = part.where(or_(ScoreValue.at >= bindparam(f"since_{n}", type_=UTCDateTime),
+                                  ScoreValue.at == latest))
+            parts.append(select(literal(-1 - n, Integer), null(), func.count(), null(), null())
+                         .where(*_pair_filter(n)))
+        parts.append(part)
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def patient_series(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]],
+                   since: dict[tuple[str, str], datetime] | None = None
+                   ) -> tuple[dict[tuple[str, str], list[ScorePoint]], dict[tuple[str, str], int]]:
+    """One patient's score series for several (instrument, score) pairs, and their lengths.
+
+    A pair named in ``since`` is read only from that time on (plus its latest point when
+    that is older), and its length is counted in SQL; the others are read whole. One
+    statement. On SQLite the time column is read as text and parsed with ``fromisoformat``
+    (several times faster than generic type processing).
+    """
+    out: dict[tuple[str, str], list[ScorePoint]] = {pair: [] for pair in pairs}
+    if not pairs:
+        return out, {}
+    since = since or {}
+    sqlite = db.engine.dialect.name == "sqlite"
+    values = {"clinic": clinic_id, "patient": patient_id}
+    for n, pair in enumerate(pairs):
+        values[f"inst_{n}"], values[f"score_{n}"] = pair
+        if pair in since:
+            values[f"since_{n}"] = since[pair]
+    windowed = tuple(pair in since for pair in pairs)
+    rows = db.session.connection().execute(_series_statement(windowed, sqlite), values).all()
+    lists = [out[pair] for pair in pairs]
+    counted: dict[int, int] = {}
+    parse = datetime.fromisoformat if sqlite else None
+    for n, when, value, assessment_id, in_window in rows:
+        if n < 0:
+            counted[-1 - n] = int(value)
+        elif parse:
+            lists[n].append(ScorePoint(parse(when + "+00:00"), value, assessment_id, in_window))
+        else:
+            lists[n].append(ScorePoint(when, value, assessment_id, in_window))
+    for points in lists:
+        points.sort(key=itemgetter(0))
+    return out, {pair: counted.get(n, len(lists[n])) for n, pair in enumerate(pairs)}
+
+
+def _rule_for(instrument_id: str, current: list[Rule], wanted: str | None) -> Rule | None:
+    options = [r for r in current if r.instrument_id == instrument_id]
+    return next((r for r in options if r.key == wanted), options[0] if options else None)
+
+
+def patient_page(clinic_id: int, patient_id: int, *, rule_choice: dict[str, str],
+                 range_key: str = "90", answers_page: int = 1,
+                 all_verdicts: bool = False) -> dict:
+    """Everything on one patient's page: trend and verdicts per domain, answers, doses.
+
+    Only reads; the audit events it adds are written together when the request commits.
+    """
+    with db.session.no_autoflush:
+        return _patient_page(clinic_id, patient_id, rule_choice, range_key, answers_page,
+                             all_verdicts)
+
+
+def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
+                  range_key: str, answers_page: int, all_verdicts: bool) -> dict:
+    patient = patients.get_patient(clinic_id, patient_id)  # audited patient.read
+    tz = ZoneInfo(patient.timezone or "UTC")
+    now = utcnow()
+    known = registry()
+    own = {"patient": patient.id}
+    treatments = db.session.execute(TREATMENTS, own).all()
+    # The same doses ``evaluation.load_doses`` reads, from the rows already here.
+    doses = [Dose(t.id, t.given_at, t.drug, t.course, t.session_number, t.arm, t.period)
+             for t in treatments]
+    # dose id -> (local time, dose in words, drug and dose): for the tables and the charts
+    given = {t.id: (when_text(t.given_at, tz), dose_label(t),
+                    f"{t.drug} {t.dose:g} {t.dose_unit} {t.route}") for t in treatments}
+    markers = [Marker(t.given_at, given[t.id][1], f"{t.drug} {t.dose:g} {t.dose_unit}"[:24])
+               for t in treatments]
+    present = set(db.session.scalars(INSTRUMENTS, own))
+    current = db.session.execute(RULES, {"clinic": clinic_id}).all()
+    range_key = range_key if range_key in RANGES else "90"
+    days = RANGES[range_key]
+    x_range = (now - timedelta(days=days), now) if days else None
+    wanted = []
+    for instrument in known.all():
+        if instrument.id not in present or instrument.id == SIDE_EFFECTS:
+            continue
+        rule = _rule_for(instrument.id, current, rule_choice.get(instrument.id))
+        score_def = instrument.score_def(rule.score_id) if rule else instrument.primary_score
+        wanted.append((instrument, rule, score_def))
+    # Rules judge every dose on the whole series; a score without a rule only needs what
+    # its chart shows.
+    pairs = [(i.id, sd.id) for i, _r, sd in wanted]
+    since = {(i.id, sd.id): x_range[0] for i, r, sd in wanted if r is None} if x_range else {}
+    series, counts = patient_series(clinic_id, patient.id, pairs, since)
+    first_dose = treatments[0].given_at if treatments else None
+    ranges = {pair: x_range or chart_range(series[pair], markers, x_range) for pair in pairs}
+    bands = {}
+    if first_dose is not None and pairs:
+        bands = reference.cohort_bands(clinic_id, patient.id, pairs, first_dose,
+                                       min(r[0] for r in ranges.values()),
+                                       max(r[1] for r in ranges.values()))
+    items = reference.item_changes(patient.id, [i for i, _r, _sd in wanted
+                                                if len(i.items) > 1], first_dose)
+    page = _Page(doses, markers, current, tz, all_verdicts,
+                 given,
+                 first_dose)
+    domains = [_domain(page, instrument, rule, score_def, series[(instrument.id, score_def.id)],
+                       counts[(instrument.id, score_def.id)],
+                       ranges[(instrument.id, score_def.id)],
+                       bands.get((instrument.id, score_def.id), []), items.get(instrument.id))
+               for instrument, rule, score_def in wanted]
+    side = _side_effects(patient, treatments, known) if SIDE_EFFECTS in present else {}
+    alerts = db.session.execute(ALERTS, own).all()
+    answers = answer_page(patient, sorted(present), answers_page, tz)
+    record("clinic.patient_page", patient_id=patient.id, target_type="patient",
+           target_id=patient.id, detail=f"range={range_key}")
+    return {"patient": patient, "tz": tz, "treatments": treatments, "domains": domains,
+            "answers": answers, "side_effects": side, "alerts": alerts,
+            "open_alerts": [a for a in alerts if a.acknowledged_at is None],
+            "now": now, "range_key": range_key, "all_doses": all_verdicts,
+            "given": page.given, "first_dose": first_dose,
+            "first_dose_text": when_text(first_dose, tz)[:-6] if first_dose else None,
+            "band_patients": reference.BAND_PATIENTS, "band_min": trends.MIN_PATIENTS}
+
+
+def chart_range(points: list[ScorePoint], markers: list[Marker],
+                x_range: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+    """The time span a chart shows: ``x_range``, else its points and doses (at least a day,
+    as ``line_chart`` draws it)."""
+    if x_range:
+        return x_range
+    times = [m.at for m in markers]
+    if points:
+        times += [points[0].at, points[-1].at]
+    if not times:
+        return None
+    t0, t1 = min(times), max(times)
+    if t1 - t0 < timedelta(days=1):
+        t0, t1 = t0 - timedelta(hours=12), t1 + timedelta(hours=12)
+    return t0, t1
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What every domain section of one page shares."""
+
+    doses: list[Dose]
+    markers: list[Marker]
+    current: list[Rule]
+    tz: ZoneInfo
+    all_verdicts: bool
+    #: dose id -> (local time, dose in words, drug and dose)
+    given: dict[int, tuple[str, str, str]]
+    first_dose: datetime | None
+
+
+def _domain(page: _Page, instrument, rule: Rule | None, score_def, points: list[ScorePoint],
+            count: int, x_range: tuple[datetime, datetime] | None,
+            band: list[trends.BandWeek], items: dict | None) -> dict:
+    """One instrument's section: verdicts (the latest ones as sentences), the chart with the
+    cohort band, and the items that changed most.
+
+    Table cells are written here as text (times, hours, marks) so the template only prints.
+    """
+    label = domain_label(instrument, score_def)
+    verdicts, baseline, threshold, total = [], None, None, 0
+    words = rule_label(rule) if rule else None
+    if rule is not None:
+        judged = evaluate(points, page.doses, evaluation.rule_spec(rule))
+        total = len(judged)
+        baseline = next((v.baseline for v in reversed(judged) if v.baseline is not None), None)
+        threshold = threshold_value(rule.definition, baseline)
+        for v in judged if page.all_verdicts else judged[-VERDICTS_SHOWN:]:
+            verdicts.append(_verdict_row(v, label, words, page))
+    start = 0 if x_range is None else bisect_left(points, x_range[0], key=itemgetter(0))
+    shown = points[start:]
+    unit = "" if score_def.unit == "{score}" else score_def.unit
+    first = page.first_dose
+    chart_band = None
+    if band and first is not None:
+        chart_band = Band([BandBin(*trends.week_span(w.week, first), w.q1, w.median, w.q3,
+                                   trends.band_text(w, first)) for w in band],
+                          "other patients' median and middle half, by week since first dose")
+    svg = line_chart(
+        [Point(p.at, p.value, p.in_window) for p in shown], doses=page.markers,
+        y_range=tuple(score_def.range), direction=score_def.direction,
+        baseline=Line(baseline, "Baseline") if baseline is not None else None,
+        threshold=Line(threshold, "Threshold") if threshold is not None else None,
+        title=f"{instrument.text(score_def.title, 'en')} over time", unit=unit, tz=page.tz,
+        x_range=x_range if shown or page.markers else None, width=720, height=240,
+        chart_id=f"chart-{instrument.id}", band=chart_band)
+    drawn = [w for w in band if x_range and first is not None
+             and trends.week_span(w.week, first)[1] > x_range[0]
+             and trends.week_span(w.week, first)[0] < x_range[1]]
+    return {
+        "instrument": instrument, "score": score_def, "label": label, "rule": rule,
+        "rule_label": words,
+        "rules": [r for r in page.current if r.instrument_id == instrument.id],
+        "svg": svg, "count": count, "shown": len(shown),
+        "out_of_window": sum(1 for p in shown if p.in_window is False),
+        "latest": points[-1] if points else None, "verdicts": verdicts,
+        "verdict_count": total, "band": drawn, "band_summary": trends.band_summary(drawn),
+        "changed": _items_shown(items, page.tz)}
+
+
+def _verdict_row(v, label: str, words: str, page: _Page) -> dict:
+    """One verdict as the API gives it, plus the table's cells and its sentence."""
+    d = v.to_dict(trajectory=False)
+    d["sentence"] = verdict_sentence(label, d, words)
+    d["words"] = VERDICT_WORDS[d["verdict"]]
+    d["mark"] = VERDICT_MARKS[d["verdict"]]
+    d["given"], d["dose_text"] = page.given.get(d["anchor_dose_id"], (
+        when_text(v.anchor_at, page.tz), d["drug"]))[:2]
+    d["baseline_text"] = "—" if d["baseline"] is None else f"{d['baseline']:.1f}"
+    d["onset_text"] = hours_text(d["onset_hours"])
+    hours = d["duration_hours"]
+    if hours is None:
+        d["duration_text"] = "—"
+    elif d["censored"]:  # the template adds "still responding at the last answer"
+        d["duration_text"] = f"at least {hours_text(hours)}, " if hours > 0 else ""
+    else:
+        d["duration_text"] = hours_text(hours)
+    return d
+
+
+#: Items listed under "changed most" per instrument.
+ITEMS_SHOWN = 3
+
+
+def _items_shown(items: dict | None, tz) -> dict | None:
+    """The largest item changes in words, and the two answers compared."""
+    if not items:
+        return None
+    moved = [c for c in items["items"] if c.change]
+    return {"from": when_text(items["baseline"]["completed_at"], tz)[:-6],
+            "to": when_text(items["latest"]["completed_at"], tz)[:-6],
+            "before_dose": items["baseline"]["before_first_dose"],
+            "baseline_id": items["baseline"]["assessment_id"],
+            "latest_id": items["latest"]["assessment_id"],
+            "rows": [{"id": c.item_id, "text": c.text, "words": trends.change_words(c),
+                      "better": c.better} for c in moved[:ITEMS_SHOWN]],
+            "more": max(0, len(moved) - ITEMS_SHOWN), "compared": len(items["items"])}
+
+
+def _answer_cells(instrument, answers: dict) -> list[dict]:
+    cells = []
+    for item_id, value in answers.items():
+        text, shown = item_id, str(value)
+        try:
+            item = instrument.item(item_id)
+            text = instrument.text(item.text, "en")
+            option = next((o for o in item.options if o.value == value), None)
+            if option is not None:
+                shown = f"{value} ({instrument.text(option.label, 'en')})"
+        except KeyError:
+            pass
+        short = item_id.rsplit("_", 1)[-1] if "_" in item_id else item_id
+        cells.append({"id": item_id, "short": short, "text": text, "value": value,
+                      "shown": shown, "title": f"{text}: {shown}"})
+    return cells
+
+
+@lru_cache(maxsize=16)
+def _answers_statement(instruments: int):
+    """Per instrument the newest ``:want`` current answers from the (patient, instrument,
+    completed_at) index, merged, ordered as the API orders them and cut to ``:offset`` ..
+    ``:offset + :size``. Built once per number of instruments; values are bound per call."""
+    later = aliased(Assessment)
+    current = ~select(later.id).where(later.supersedes_id == Assessment.id).exists()
+    cols = (Assessment.id, Assessment.instrument_id, Assessment.answers, Assessment.scores,
+            Assessment.completed_at, Assessment.in_window, Assessment.supersedes_id)
+    parts = [select(*cols).where(Assessment.patient_id == bindparam("patient"),
+                                 Assessment.instrument_id == bindparam(f"inst_{n}"), current)
+             .order_by(Assessment.completed_at.desc(), Assessment.id.desc())
+             .limit(bindparam("want", type_=Integer)).subquery()
+             for n in range(instruments)]
+    merged = union_all(*(select(p) for p in parts)).subquery()
+    return (select(merged).order_by(merged.c.completed_at.desc(), merged.c.id.desc())
+            .offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("size", type_=Integer)))
+
+
+def answer_page(patient: Patient, instruments: list[str], page: int = 1, tz=None,
+                per_page: int | None = None) -> dict:
+    """One page of the patient's current (not superseded) answers, newest first.
+
+    The same rows, in the same order, as the API's assessment list (completed_at, then id,
+    descending), without sorting the whole history: see ``_answers_statement``. One row
+    more than a page is read to tell whether an older page exists.
+    """
+    per_page = per_page or ANSWERS_PER_PAGE
+    page = max(1, page)
+    offset = (page - 1) * per_page
+    rows = []
+    if instruments:
+        values = {"patient": patient.id, "want": offset + per_page + 1, "offset": offset,
+                  "size": per_page + 1}
+        values |= {f"inst_{n}": inst for n, inst in enumerate(instruments)}
+        rows = db.session.execute(_answers_statement(len(instruments)), values).all()
+    older = len(rows) > per_page
+    rows = rows[:per_page]
+    record("assessment.list", clinic_id=patient.clinic_id, patient_id=patient.id,
+           target_type="patient", target_id=patient.id,
+           detail=f"{len(rows)} rows, page {page}")
+    known = registry()
+    out = []
+    for a in rows:
+        instrument = known.get(a.instrument_id) if a.instrument_id in known else None
+        scores = a.scores.get("scores", {}) if isinstance(a.scores, dict) else {}
+        out.append({
+            "a": a, "when": when_text(a.completed_at, tz),
+            "title": instrument.text(instrument.title, "en") if instrument else a.instrument_id,
+            "scores": "; ".join(
+                ("not scored" if s.get("value") is None else f"{s['value']:g}")
+                + (f" ({s['band']})" if s.get("band") else "") for s in scores.values()) or "—",
+            "cells": _answer_cells(instrument, a.answers) if instrument else
+            [{"short": k, "text": k, "value": v, "shown": str(v), "title": f"{k}: {v}"}
+             for k, v in a.answers.items()],
+        })
+    return {"rows": out, "page": page, "per_page": per_page, "first": offset + 1,
+            "older": older}
+
+
+def _side_effects(patient: Patient, treatments: list, known) -> dict[int, list]:
+    """Side-effect answers after each dose (before the next one), non-zero items in words."""
+    if SIDE_EFFECTS not in known or not treatments:
+        return {}
+    instrument = known.get(SIDE_EFFECTS)
+    rows = db.session.execute(select(Assessment.completed_at, Assessment.answers)
+                              .where(Assessment.patient_id == patient.id,
+                                     Assessment.instrument_id == SIDE_EFFECTS)
+                              .order_by(Assessment.completed_at)).all()
+    out: dict[int, list] = defaultdict(list)
+    times = [t.given_at for t in treatments]
+    for at, answers in rows:
+        i = bisect_right(times, at) - 1  # the last dose given at or before the answer
+        if i < 0:
+            continue
+        owner = treatments[i]
+        cells = [c for c in _answer_cells(instrument, answers) if c["value"]]
+        out[owner.id].append({"at": at, "hours": (at - owner.given_at).total_seconds() / 3600,
+                              "effects": [(c["text"].split(" (")[0], c["shown"].split("(")[-1]
+                                           .rstrip(")").lower()) for c in cells]})
+    return out
