@@ -94,7 +94,7 @@ def _first_dose(patient_id: int):
 @blp.route("/patients/<int:patient_id>/cohort-band")
 class CohortBand(MethodView):
     @clinician_required
-    @blp.arguments(BandQuerySchema, location="query")
+    @blp.arguments(BandQuerySchema(), location="query")
     @blp.response(200, BandSchema)
     def get(self, args, patient_id):
         """Other patients' weekly median and quartiles, aligned by week since first dose.
@@ -134,7 +134,7 @@ class CohortBand(MethodView):
 @blp.route("/patients/<int:patient_id>/item-changes")
 class ItemChanges(MethodView):
     @clinician_required
-    @blp.arguments(ItemQuerySchema, location="query")
+    @blp.arguments(ItemQuerySchema(), location="query")
     @blp.response(200, ItemChangesSchema(many=True))
     def get(self, args, patient_id):
         """Per instrument answered more than once: each item's change from the baseline

@@ -7,8 +7,8 @@ engine and the FHIR builder only read them. Text fields are dicts from language 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Literal
 
 Text = dict[str, str]
