@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 Direction = Literal["lower_is_better", "higher_is_better"]
@@ -34,6 +34,30 @@ class RuleError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("; ".join(f"{name}: {reason}" for name, reason in self.problems))
+
+
+#: Inside the core an instant is an int: microseconds since 1970-01-01 00:00 UTC. Comparing and
+#: subtracting these is exact and always real time (two aware datetimes of one zone compare
+#: and subtract on the wall clock), and much cheaper; a bulk reader may hand them in directly
+#: (see `evaluate_columns`).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+HOUR_MICROS = 3_600_000_000
+
+
+def to_micros(at: datetime) -> int:
+    """An aware datetime as microseconds since the epoch (TypeError for a naive one)."""
+    return (at - EPOCH) // MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    """Microseconds since the epoch as an aware UTC datetime."""
+    return EPOCH + timedelta(0, 0, micros)
+
+
+def hours_micros(hours: float) -> int:
+    """A span of hours in microseconds, rounded as ``timedelta(hours=hours)`` rounds it."""
+    return timedelta(hours=hours) // MICROSECOND
 
 
 class ScorePoint(NamedTuple):
