@@ -74,9 +74,11 @@ class ScorePoint(NamedTuple):
     in_window: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Dose:
-    """One treatment given at `at` (timezone-aware); doses sharing a `course` form a course."""
+class Dose(NamedTuple):
+    """One treatment given at `at` (timezone-aware); doses sharing a `course` form a course.
+
+    A named tuple, like ScorePoint: a cohort read builds one per dose given in the clinic.
+    """
 
     id: int | str
     at: datetime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -10,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_outcomes_support import T0, at, dose, make_rule, percent_rule, pt
 
-from backend.outcomes import Dose, ScorePoint, evaluate
+from backend.outcomes import AnchorVerdict, Dose, ScorePoint, evaluate
 
 NEW_YORK = ZoneInfo("America/New_York")
 ONE_SECOND = 1 / 3600
@@ -381,3 +383,14 @@ def test_a_verdict_serialises_to_json():
     assert data["followups"] == [row.to_dict() for row in v.followups]
     assert data["trajectory"] == [row.to_dict() for row in v.trajectory]
     assert "trajectory" not in v.to_dict(trajectory=False)
+
+
+def test_a_verdict_is_built_from_exactly_its_fields_and_stays_frozen():
+    # AnchorVerdict writes its __init__ out (for speed): it must keep up with the fields.
+    names = [f.name for f in dataclasses.fields(AnchorVerdict)]
+    assert list(inspect.signature(AnchorVerdict).parameters) == names
+    v = AnchorVerdict(*range(len(names) - 1))
+    assert [getattr(v, name) for name in names] == [*range(len(names) - 1), None]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        v.verdict = "responder"
+    assert v == AnchorVerdict(*range(len(names) - 1), view="not compared")
