@@ -215,8 +215,9 @@ def _summarize_group(key: tuple, by_patient: dict[Hashable, list[AnchorVerdict]]
     stats = []
     for tp, position in zip(timepoints, place, strict=True):
         column = columns[position] if columns else []
+        centre = mean(column)
         stats.append(TimepointStat(tp.label, tp.hours, tp.tolerance_hours, len(column),
-                                   mean(column), median(column), sample_sd(column)))
+                                   centre, median(column), sample_sd(column, centre)))
     return GroupSummary(
         key=key,
         units=units_n,
