@@ -183,21 +183,21 @@ def _columns_series(ats: Sequence[int], values: Sequence[float],
         column is not None and len(column) != len(ats) for column in (in_window, assessment_ids)
     ):
         raise ValueError("every column must have one entry per point")
+    #: Indices of the points to keep, in order; None while that is all of them as given.
     keep: Sequence[int] | None = None
     if not _all_finite(values):
         keep = [i for i, v in enumerate(values) if v is not None and -math.inf < v < math.inf]
-        ats = [ats[i] for i in keep]
-    if not all(map(lt, ats, islice(ats, 1, None))):
+    times = ats if keep is None else [ats[i] for i in keep]
+    if not all(map(lt, times, islice(times, 1, None))):
         # The order _series gives: by time, then value, then the reprs of in_window and
         # assessment_id (a column not given is None for every point, as in a ScorePoint).
-        keep = range(len(values)) if keep is None else keep
         none = repr(None)
-        windows = [none] * len(values) if in_window is None else list(map(repr, in_window))
-        ids = [none] * len(values) if assessment_ids is None else list(map(repr, assessment_ids))
-        times = dict(zip(keep, ats, strict=True))
-        keep = sorted(keep, key=lambda i: (times[i], values[i], windows[i], ids[i]))
-        ats = [times[i] for i in keep]
+        windows = [none] * len(ats) if in_window is None else list(map(repr, in_window))
+        ids = [none] * len(ats) if assessment_ids is None else list(map(repr, assessment_ids))
+        keep = sorted(range(len(ats)) if keep is None else keep,
+                      key=lambda i: (ats[i], values[i], windows[i], ids[i]))
     if keep is not None:
+        ats = [ats[i] for i in keep]
         values = [values[i] for i in keep]
         if in_window is not None:
             in_window = [in_window[i] for i in keep]
