@@ -16,7 +16,12 @@ from backend.outcomes.cohort import (
     summarize,
 )
 from backend.outcomes.crossover import CarryoverRow, carryover
-from backend.outcomes.evaluate import TRAJECTORY_HOURS, evaluate
+from backend.outcomes.evaluate import (
+    TRAJECTORY_HOURS,
+    evaluate,
+    evaluate_cohort,
+    evaluate_columns,
+)
 from backend.outcomes.model import (
     Baseline,
     Criteria,
@@ -59,6 +64,8 @@ __all__ = [
     "Window",
     "carryover",
     "evaluate",
+    "evaluate_cohort",
+    "evaluate_columns",
     "kaplan_meier",
     "mean_change_verdict",
     "reliable_change",

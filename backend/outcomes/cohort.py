@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from operator import attrgetter
 from typing import Any, Literal
 
-from backend.outcomes.model import DIRECTIONS
+from backend.outcomes.model import DIRECTIONS, hours_micros
 from backend.outcomes.stats import KMResult, kaplan_meier, mean, median, sample_sd, wilson_interval
 from backend.outcomes.verdict import AnchorVerdict
 
@@ -157,10 +156,11 @@ def _key_function(names: tuple[str, ...]) -> Callable[[AnchorVerdict], tuple]:
 
 
 def _targets(timepoints: Sequence[Timepoint]) -> tuple[list[int], tuple]:
-    """Timepoints as (nominal, low, high) offsets sorted by low, and each one's place there."""
+    """Timepoints as (nominal, low, high) offsets (microseconds) sorted by low, and each
+    one's place there."""
     targets = []
     for tp in timepoints:
-        nominal, tolerance = timedelta(hours=tp.hours), timedelta(hours=tp.tolerance_hours)
+        nominal, tolerance = hours_micros(tp.hours), hours_micros(tp.tolerance_hours)
         targets.append((nominal, nominal - tolerance, nominal + tolerance))
     order = sorted(range(len(targets)), key=lambda i: targets[i][1])
     place = [0] * len(order)
@@ -215,8 +215,9 @@ def _summarize_group(key: tuple, by_patient: dict[Hashable, list[AnchorVerdict]]
     stats = []
     for tp, position in zip(timepoints, place, strict=True):
         column = columns[position] if columns else []
+        centre = mean(column)
         stats.append(TimepointStat(tp.label, tp.hours, tp.tolerance_hours, len(column),
-                                   mean(column), median(column), sample_sd(column)))
+                                   centre, median(column), sample_sd(column, centre)))
     return GroupSummary(
         key=key,
         units=units_n,

@@ -2,9 +2,10 @@
 
 How the rule is applied (the DESIGN defaults, written down):
 
-- Time is elapsed real time: aware datetimes are compared and subtracted as instants (UTC),
-  exact to the microsecond, so daylight-saving changes shift nothing and window edges are
-  exact; anchors are turned into UTC before hours are added to them.
+- Time is elapsed real time: every time becomes an instant (integer microseconds since the
+  epoch, UTC) before it is compared or subtracted, so daylight-saving changes shift nothing,
+  window edges are exact to the microsecond, and a duration between two answers given in one
+  local zone is real hours too (Python subtracts two datetimes of one zone on the wall clock).
 - Anchors. each_session: every dose. first_of_course: the first dose of each course (doses
   sharing a non-null `course`; a dose without one is a course of its own). last_of_course:
   follow-up hours counted from the last dose of the course. In every case the baseline is
@@ -25,17 +26,26 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from operator import attrgetter, itemgetter, lt
+from itertools import islice
+from operator import itemgetter, lt
+from typing import Any
 
-from backend.outcomes.model import Dose, Rule, ScorePoint
-from backend.outcomes.verdict import ONE_HOUR, AnchorVerdict, Series, View
+from backend.outcomes.model import (
+    EPOCH,
+    HOUR_MICROS,
+    MICROSECOND,
+    Dose,
+    Rule,
+    ScorePoint,
+    hours_micros,
+)
+from backend.outcomes.verdict import AnchorVerdict, Series, View
 
 #: How far after an anchor the trajectory (used for time-point statistics) reaches.
 TRAJECTORY_HOURS = 4320 + 720
-_TRAJECTORY = timedelta(hours=TRAJECTORY_HOURS)
+_TRAJECTORY = hours_micros(TRAJECTORY_HOURS)
 
 
 def _lower_all(xs: Iterable[float], a: float, s: float) -> list[bool]:
@@ -63,12 +73,15 @@ _MEETS = {
 }
 
 
-def _hours(hours: float | None) -> timedelta | None:
-    return None if hours is None else timedelta(hours=hours)
+def _hours(hours: float | None) -> int | None:
+    return None if hours is None else hours_micros(hours)
 
 
 class Plan:
-    """A rule turned into the values the evaluation loop needs (built once per rule)."""
+    """A rule turned into the values the evaluation loop needs (built once per rule).
+
+    Spans and offsets are in microseconds, rounded as ``timedelta(hours=...)`` rounds them.
+    """
 
     __slots__ = ("higher", "pick", "improve", "cut_inclusive", "cut_strict", "has_percent",
                  "mean", "span", "start", "end", "evaluation", "nominal", "tolerance",
@@ -93,10 +106,10 @@ class Plan:
                                      and not c.inclusive), default=empty)
         self.has_percent = rule.has_percent
         self.mean = rule.baseline.method == "mean"
-        self.span = timedelta(hours=rule.baseline.span_hours)
+        self.span = hours_micros(rule.baseline.span_hours)
         window = rule.window
-        self.start = timedelta(hours=window.start_hours)
-        self.end = timedelta(hours=window.end_hours)
+        self.start = hours_micros(window.start_hours)
+        self.end = hours_micros(window.end_hours)
         self.evaluation = window.evaluation
         self.nominal = _hours(window.nominal_hours)
         self.tolerance = _hours(window.tolerance_hours)
@@ -128,48 +141,98 @@ def plan_for(rule: Rule) -> Plan:
     return Plan(rule)
 
 
-_AT = attrgetter("at")
 _TIME_ID = itemgetter(0, 1)
-
-
-def _content(p: ScorePoint) -> tuple:
-    return p.at, p.value, repr(p.in_window), repr(p.assessment_id)
 
 
 def _series(points: Sequence[ScorePoint], require: bool) -> Series:
     pts = [p for p in points if p.value is not None and -math.inf < p.value < math.inf]
-    ats = [p.at for p in pts]
     try:
-        # Comparing a naive datetime with an aware one raises TypeError; all naive is caught
-        # below. Equal times are ordered by content, never by input order.
-        if not all(map(lt, ats, ats[1:])):
-            pts.sort(key=_AT)
-            ats = [p.at for p in pts]
-            if not all(map(lt, ats, ats[1:])):
-                pts.sort(key=_content)
-                ats = [p.at for p in pts]
-        if ats and ats[0].utcoffset() is None:
-            raise TypeError
+        # A naive datetime cannot be subtracted from the aware epoch. As instants, not as
+        # datetimes: Python compares and subtracts two datetimes of one zone on the wall clock.
+        ats = [(p.at - EPOCH) // MICROSECOND for p in pts]
     except TypeError as exc:
         raise ValueError("every ScorePoint.at must be timezone-aware") from exc
+    if not all(map(lt, ats, islice(ats, 1, None))):
+        # Equal times are ordered by content, never by input order.
+        order = sorted(range(len(pts)), key=lambda i: (ats[i], pts[i].value,
+                                                       repr(pts[i].in_window),
+                                                       repr(pts[i].assessment_id)))
+        pts = [pts[i] for i in order]
+        ats = [ats[i] for i in order]
     counted = [p.in_window is True for p in pts] if require else None
-    return Series(ats, [p.value for p in pts], pts, counted)
+    return Series(ats, [p.value for p in pts], counted, [p.at for p in pts],
+                  [p.in_window for p in pts], [p.assessment_id for p in pts])
+
+
+def _all_finite(values: Sequence[Any]) -> bool:
+    """True when every value is a finite number (one C-level sum for the common case)."""
+    try:
+        if -math.inf < sum(values) < math.inf:
+            return True
+    except TypeError:  # a None among them
+        pass
+    # A NaN or infinity, a None, or finite values whose sum overflows: look at each.
+    return all(v is not None and -math.inf < v < math.inf for v in values)
+
+
+def _columns_series(ats: Sequence[int], values: Sequence[float],
+                    in_window: Sequence[bool | None] | None,
+                    assessment_ids: Sequence[Any] | None, require: bool) -> Series:
+    """As `_series`, for points given as columns with integer times."""
+    if len(values) != len(ats) or any(
+        column is not None and len(column) != len(ats) for column in (in_window, assessment_ids)
+    ):
+        raise ValueError("every column must have one entry per point")
+    #: Indices of the points to keep, in order; None while that is all of them as given.
+    keep: Sequence[int] | None = None
+    if not _all_finite(values):
+        keep = [i for i, v in enumerate(values) if v is not None and -math.inf < v < math.inf]
+    times = ats if keep is None else [ats[i] for i in keep]
+    if not all(map(lt, times, islice(times, 1, None))):
+        # The order _series gives: by time, then value, then the reprs of in_window and
+        # assessment_id (a column not given is None for every point, as in a ScorePoint).
+        none = repr(None)
+        windows = [none] * len(ats) if in_window is None else list(map(repr, in_window))
+        ids = [none] * len(ats) if assessment_ids is None else list(map(repr, assessment_ids))
+        keep = sorted(range(len(ats)) if keep is None else keep,
+                      key=lambda i: (ats[i], values[i], windows[i], ids[i]))
+    if keep is not None:
+        ats = [ats[i] for i in keep]
+        values = [values[i] for i in keep]
+        if in_window is not None:
+            in_window = [in_window[i] for i in keep]
+        if assessment_ids is not None:
+            assessment_ids = [assessment_ids[i] for i in keep]
+    counted = None
+    if require:
+        counted = [False] * len(ats) if in_window is None else [w is True for w in in_window]
+    return Series(ats, values, counted, None, in_window, assessment_ids)
 
 
 def _anchors(doses: Sequence[Dose], mode: str
-             ) -> list[tuple[Dose, datetime, datetime, datetime | None, tuple]]:
-    """(anchor dose, baseline reference, follow-up reference, next anchor, dose ids); UTC."""
-    if any(d.at.utcoffset() is None for d in doses):
-        raise ValueError("every Dose.at must be timezone-aware")
-    ordered = sorted([(d.at.astimezone(UTC), str(d.id), d) for d in doses], key=_TIME_ID)
+             ) -> list[tuple[Dose, int, int, int | None, tuple]]:
+    """(anchor dose, baseline reference, follow-up reference, next anchor, dose ids).
+
+    Times are microseconds since the epoch.
+    """
+    try:
+        ordered = sorted([((d.at - EPOCH) // MICROSECOND, str(d.id), d) for d in doses],
+                         key=_TIME_ID)
+    except TypeError as exc:  # a naive datetime cannot be subtracted from an aware one
+        raise ValueError("every Dose.at must be timezone-aware") from exc
     if mode == "each_session":
-        groups = [[row] for row in ordered]
-    else:
-        courses: dict[object, list] = {}
-        for row in ordered:
-            course = row[2].course
-            courses.setdefault(("dose", row[1]) if course is None else course, []).append(row)
-        groups = list(courses.values())
+        starts = [row[0] for row in ordered]
+        n = len(starts)
+        out = []
+        for at, _, dose in ordered:
+            k = bisect_right(starts, at)
+            out.append((dose, at, at, starts[k] if k < n else None, (dose.id,)))
+        return out
+    courses: dict[object, list] = {}
+    for row in ordered:
+        course = row[2].course
+        courses.setdefault(("dose", row[1]) if course is None else course, []).append(row)
+    groups = list(courses.values())
     starts = [group[0][0] for group in groups]
     out = []
     for group in groups:
@@ -191,18 +254,58 @@ def evaluate(points: Sequence[ScorePoint], doses: Sequence[Dose], rule: Rule
     """
     plan = plan_for(rule)
     series = _series(points, plan.require)
-    return [_judge(series, plan, *anchor) for anchor in _anchors(doses, plan.anchor)]
+    return [_judge(series, plan, {}, *anchor) for anchor in _anchors(doses, plan.anchor)]
 
 
-def _judge(series: Series, plan: Plan, dose: Dose, base_ref: datetime, anchor: datetime,
-           next_anchor: datetime | None, dose_ids: tuple) -> AnchorVerdict:
+def evaluate_columns(ats: Sequence[int], values: Sequence[float], doses: Sequence[Dose],
+                     rule: Rule, *, in_window: Sequence[bool | None] | None = None,
+                     assessment_ids: Sequence[Any] | None = None) -> list[AnchorVerdict]:
+    """As `evaluate`, for one patient's points given as columns: what a bulk reader has.
+
+    `ats` are the points' times as integer microseconds since 1970-01-01 UTC (see
+    `model.to_micros`), `values` their scores; `in_window` and `assessment_ids`, when given,
+    one entry per point (left out, every point reads None: then a rule that requires in-window
+    answers finds none, and follow-up rows carry no assessment id). The verdicts equal those
+    of `evaluate` on the same points as ScorePoints, except that follow-up times are in UTC.
+    """
+    plan = plan_for(rule)
+    series = _columns_series(ats, values, in_window, assessment_ids, plan.require)
+    return [_judge(series, plan, {}, *anchor) for anchor in _anchors(doses, plan.anchor)]
+
+
+#: A patient without points, as columns.
+NO_COLUMNS: tuple = ((), (), None, None)
+
+
+def evaluate_cohort(columns: Mapping[Hashable, Sequence], doses: Mapping[Hashable, Sequence[Dose]],
+                    rule: Rule) -> dict[Hashable, list[AnchorVerdict]]:
+    """`evaluate_columns` for every patient in `doses` (patients without doses have none).
+
+    columns[patient] = (ats, values, in_window, assessment_ids), the last two possibly None; a
+    patient missing from `columns` has no points.
+    """
+    plan = plan_for(rule)
+    require, mode = plan.require, plan.anchor
+    limits: dict[float, tuple[float, float]] = {}  # baseline -> limits, for this call only
+    out = {}
+    for patient, patient_doses in doses.items():
+        ats, values, in_window, ids = columns.get(patient, NO_COLUMNS)
+        series = _columns_series(ats, values, in_window, ids, require)
+        out[patient] = [_judge(series, plan, limits, *anchor)
+                        for anchor in _anchors(patient_doses, mode)]
+    return out
+
+
+def _judge(series: Series, plan: Plan, known_limits: dict, dose: Dose, base_ref: int,
+           anchor: int, next_anchor: int | None, dose_ids: tuple) -> AnchorVerdict:
+    """One anchor's verdict; `known_limits` remembers plan.limits(baseline) across anchors."""
     ats, values, counted = series.ats, series.values, series.counted
     b_hi = bisect_left(ats, base_ref)
     b_lo = bisect_left(ats, base_ref - plan.span, 0, b_hi)
-    w_lo = bisect_left(ats, anchor + plan.start)
+    t_lo = b_hi if anchor == base_ref else bisect_left(ats, anchor)
+    w_lo = t_lo if not plan.start else bisect_left(ats, anchor + plan.start, t_lo)
     w_hi = bisect_right(ats, anchor + plan.end, w_lo)
-    horizon = len(ats) if next_anchor is None else bisect_left(ats, next_anchor)
-    t_lo = bisect_left(ats, anchor)
+    horizon = len(ats) if next_anchor is None else bisect_left(ats, next_anchor, t_lo)
     t_hi = min(horizon, bisect_right(ats, anchor + _TRAJECTORY, t_lo))
 
     base = base_at = limits = reason = None
@@ -210,11 +313,13 @@ def _judge(series: Series, plan: Plan, dose: Dose, base_ref: datetime, anchor: d
         reason = "no_baseline"
     else:
         base = values[b_hi - 1] if not plan.mean else math.fsum(values[b_lo:b_hi]) / (b_hi - b_lo)
-        base_at = series.points[b_hi - 1].at
+        base_at = series.when(b_hi - 1)
         if base == 0 and plan.has_percent:
             reason = "baseline_zero"
         else:
-            limits = plan.limits(base)
+            limits = known_limits.get(base)
+            if limits is None:
+                limits = known_limits[base] = plan.limits(base)
 
     lo, hi = w_lo, w_hi
     if plan.evaluation == "nearest" and plan.tolerance is not None:
@@ -247,25 +352,24 @@ def _judge(series: Series, plan: Plan, dose: Dose, base_ref: datetime, anchor: d
         verdict = "not_evaluable"
     else:
         verdict = "responder" if onset is not None else "non_responder"
-    onset_h = None if onset is None else (ats[onset] - anchor) / ONE_HOUR
     return AnchorVerdict(
-        dose=dose,
-        verdict=verdict,
-        reason=reason,
-        baseline=base,
-        baseline_at=base_at,
-        baseline_n=b_hi - b_lo if plan.mean else min(1, b_hi - b_lo),
-        onset_hours=onset_h,
-        loss_hours=None if loss is None else (ats[loss] - anchor) / ONE_HOUR,
-        duration_hours=None if onset is None else (ats[end] - ats[onset]) / ONE_HOUR,
-        censored=onset is not None and loss is None,
-        dose_ids=dose_ids,
-        view=View(series, plan, anchor, base, limits, (w_lo, w_hi), (t_lo, t_hi)),
+        dose,
+        verdict,
+        reason,
+        base,
+        base_at,
+        b_hi - b_lo if plan.mean else min(1, b_hi - b_lo),
+        None if onset is None else (ats[onset] - anchor) / HOUR_MICROS,
+        None if loss is None else (ats[loss] - anchor) / HOUR_MICROS,
+        None if onset is None else (ats[end] - ats[onset]) / HOUR_MICROS,
+        onset is not None and loss is None,
+        dose_ids,
+        View(series, plan, anchor, base, limits, (w_lo, w_hi), (t_lo, t_hi)),
     )
 
 
-def _onset(plan: Plan, ats: list[datetime], idx: Sequence[int], meets: list[bool],
-           anchor: datetime) -> int | None:
+def _onset(plan: Plan, ats: Sequence[int], idx: Sequence[int], meets: list[bool],
+           anchor: int) -> int | None:
     """Index (into the series) where the response begins, or None for a non-responder.
 
     `idx` are the counted points of the window, `meets` whether each meets the criteria.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 Direction = Literal["lower_is_better", "higher_is_better"]
@@ -36,6 +36,30 @@ class RuleError(ValueError):
         super().__init__("; ".join(f"{name}: {reason}" for name, reason in self.problems))
 
 
+#: Inside the core an instant is an int: microseconds since 1970-01-01 00:00 UTC. Comparing and
+#: subtracting these is exact and always real time (two aware datetimes of one zone compare
+#: and subtract on the wall clock), and much cheaper; a bulk reader may hand them in directly
+#: (see `evaluate_columns`).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+HOUR_MICROS = 3_600_000_000
+
+
+def to_micros(at: datetime) -> int:
+    """An aware datetime as microseconds since the epoch (TypeError for a naive one)."""
+    return (at - EPOCH) // MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    """Microseconds since the epoch as an aware UTC datetime."""
+    return EPOCH + timedelta(0, 0, micros)
+
+
+def hours_micros(hours: float) -> int:
+    """A span of hours in microseconds, rounded as ``timedelta(hours=hours)`` rounds it."""
+    return timedelta(hours=hours) // MICROSECOND
+
+
 class ScorePoint(NamedTuple):
     """One score of one instrument for one patient at one time (`at` timezone-aware).
 
@@ -50,9 +74,11 @@ class ScorePoint(NamedTuple):
     in_window: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Dose:
-    """One treatment given at `at` (timezone-aware); doses sharing a `course` form a course."""
+class Dose(NamedTuple):
+    """One treatment given at `at` (timezone-aware); doses sharing a `course` form a course.
+
+    A named tuple, like ScorePoint: a cohort read builds one per dose given in the clinic.
+    """
 
     id: int | str
     at: datetime

@@ -55,16 +55,21 @@ def median(values: Iterable[float]) -> float | None:
     return ordered[mid] if n % 2 else ordered[mid - 1] / 2.0 + ordered[mid] / 2.0
 
 
-def sample_sd(values: Sequence[float]) -> float | None:
-    """Sample standard deviation (n - 1), scaled so that huge values cannot overflow."""
+def sample_sd(values: Sequence[float], centre: float | None = None) -> float | None:
+    """Sample standard deviation (n - 1), scaled so that huge values cannot overflow.
+
+    `centre` is mean(values) when the caller has already computed it.
+    """
     if len(values) < 2:
         return None
-    centre = mean(values)
+    if centre is None:
+        centre = mean(values)
     deviations = [v - centre for v in values]
     scale = max(map(abs, deviations))
     if not scale or scale == math.inf:
         return None if scale else 0.0
-    return scale * math.sqrt(math.fsum((d / scale) ** 2 for d in deviations) / (len(values) - 1))
+    return scale * math.sqrt(math.fsum([(d / scale) ** 2 for d in deviations])
+                             / (len(values) - 1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,14 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from backend.outcomes.model import Dose
+from backend.outcomes.model import HOUR_MICROS, Dose, from_micros, hours_micros
 
 if TYPE_CHECKING:
     from backend.outcomes.evaluate import Plan
 
-ONE_HOUR = timedelta(hours=1)
 Verdict = Literal["responder", "non_responder", "not_evaluable"]
 #: Reasons for 'not_evaluable', in the order they are checked.
 REASONS = ("no_baseline", "baseline_zero", "no_followup", "out_of_window")
@@ -73,21 +72,32 @@ def percent_change(x: float, base: float) -> float | None:
 
 
 class Series:
-    """One patient's usable points sorted by time, as parallel lists.
+    """One patient's usable points sorted by time, as parallel columns.
 
-    `ats` are the points' own aware datetimes: comparing them is exact to the microsecond and
-    happens in UTC whatever their zone, and it is cheaper than converting each one.
+    `ats` are instants as integer microseconds since the epoch (UTC): comparing and
+    subtracting them is exact to the microsecond, whatever zone the answers were given in.
+    `times`, `in_window` and `assessment_ids` are only read to build follow-up rows: `times`
+    holds the points' own datetimes when the caller gave datetimes (None: made from `ats`
+    in UTC); a column left None reads as None for every point.
     """
 
-    __slots__ = ("ats", "values", "points", "counted")
+    __slots__ = ("ats", "values", "counted", "times", "in_window", "assessment_ids")
 
-    def __init__(self, ats: list[datetime], values: list[float], points: list[Any],
-                 counted: list[bool] | None):
+    def __init__(self, ats: Sequence[int], values: Sequence[float],
+                 counted: Sequence[bool] | None, times: Sequence[datetime] | None = None,
+                 in_window: Sequence[bool | None] | None = None,
+                 assessment_ids: Sequence[Any] | None = None):
         self.ats = ats
         self.values = values
-        self.points = points
         #: None when every point counts; else whether each point may decide a verdict.
         self.counted = counted
+        self.times = times
+        self.in_window = in_window
+        self.assessment_ids = assessment_ids
+
+    def when(self, i: int) -> datetime:
+        """Point i's time as an aware datetime."""
+        return from_micros(self.ats[i]) if self.times is None else self.times[i]
 
 
 class View:
@@ -95,12 +105,12 @@ class View:
 
     __slots__ = ("series", "plan", "anchor", "baseline", "limits", "window", "trajectory")
 
-    def __init__(self, series: Series, plan: Plan, anchor: datetime, baseline: float | None,
+    def __init__(self, series: Series, plan: Plan, anchor: int, baseline: float | None,
                  limits: tuple[float, float] | None, window: tuple[int, int],
                  trajectory: tuple[int, int]):
         self.series = series
         self.plan = plan
-        #: The anchor time in UTC.
+        #: The anchor time (microseconds since the epoch).
         self.anchor = anchor
         self.baseline = baseline
         #: Score limits that a meeting point must reach; None when nothing can be judged.
@@ -113,7 +123,6 @@ class View:
         """The FollowUp fields of series point i, in field order."""
         series, plan, base = self.series, self.plan, self.baseline
         x = series.values[i]
-        point = series.points[i]
         change_abs = change_pct = improvement_pct = rc = reliable = None
         if base is not None:
             change_abs = x - base
@@ -125,9 +134,11 @@ class View:
                 reliable = abs(rc) > 1.96
         meets = self.limits is not None and plan.meets_many((x,), *self.limits)[0]
         counted = series.counted is None or series.counted[i]
-        return (point.at, (series.ats[i] - self.anchor) / ONE_HOUR, x, change_abs, change_pct,
-                improvement_pct, meets, point.in_window, counted, rc, reliable,
-                point.assessment_id)
+        in_window = None if series.in_window is None else series.in_window[i]
+        assessment_id = None if series.assessment_ids is None else series.assessment_ids[i]
+        return (series.when(i), (series.ats[i] - self.anchor) / HOUR_MICROS, x, change_abs,
+                change_pct, improvement_pct, meets, in_window, counted, rc, reliable,
+                assessment_id)
 
     def rows(self, bounds: tuple[int, int]) -> tuple[FollowUp, ...]:
         return tuple(FollowUp(*self._values(i)) for i in range(*bounds))
@@ -141,25 +152,29 @@ class View:
             out.append(row)
         return out
 
-    def changes_near(self, targets: Sequence[tuple[timedelta, timedelta, timedelta]]
-                     ) -> list[float | None]:
+    def changes_near(self, targets: Sequence[tuple[int, int, int]]) -> list[float | None]:
         """Signed % change of the counted point nearest each (nominal, low, high) offset.
 
-        Targets must be sorted by `low`. The earlier point wins a tie. This runs once per
-        anchor and time point of a cohort, hence the fast path for a single candidate.
+        Offsets are microseconds after the anchor (see `hours_micros`); targets must be sorted
+        by `low`. The earlier point wins a tie. This runs once per anchor and time point of a
+        cohort, hence the fast path for a single candidate.
         """
         lo, hi = self.trajectory
-        scale = 100.0 / abs(self.baseline) if self.baseline and lo < hi else math.inf
+        base = self.baseline
+        scale = 100.0 / abs(base) if base and lo < hi else math.inf
         if scale == math.inf:  # no baseline, baseline 0 (or nearly), or no trajectory
             return [None] * len(targets)
-        base = self.baseline
-        ats, values, counted, anchor = (self.series.ats, self.series.values,
-                                        self.series.counted, self.anchor)
+        series, anchor = self.series, self.anchor
+        ats, values, counted = series.ats, series.values, series.counted
+        first, last = ats[lo] - anchor, ats[hi - 1] - anchor  # the trajectory's own span
         out: list[float | None] = []
         for nominal, low, high in targets:
-            i = bisect_left(ats, anchor + low, lo, hi)
-            if i == hi:  # nothing this late, nor for any later target
+            if low > last:  # nothing this late, nor for any later target
                 break
+            if high < first:
+                out.append(None)
+                continue
+            i = lo if low <= first else bisect_left(ats, anchor + low, lo, hi)
             end = anchor + high
             if ats[i] > end:
                 out.append(None)
@@ -179,11 +194,12 @@ class View:
                     continue
             change = (values[best] - base) * scale
             out.append(change if -math.inf < change < math.inf else None)
-        out.extend([None] * (len(targets) - len(out)))
+        if len(out) < len(targets):
+            out.extend([None] * (len(targets) - len(out)))
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class AnchorVerdict:
     """The verdict for one anchor (a dose, or a course judged from its first or last dose).
 
@@ -209,6 +225,26 @@ class AnchorVerdict:
     censored: bool
     dose_ids: tuple[int | str, ...]
     view: View | None = field(default=None, repr=False, compare=False)
+
+    def __init__(self, dose: Dose, verdict: Verdict, reason: str | None, baseline: float | None,
+                 baseline_at: datetime | None, baseline_n: int, onset_hours: float | None,
+                 loss_hours: float | None, duration_hours: float | None, censored: bool,
+                 dose_ids: tuple[int | str, ...], view: View | None = None):
+        # The generated __init__ of a frozen dataclass, written out with object.__setattr__
+        # looked up once: it takes half the time, and a cohort builds tens of thousands.
+        set_field = object.__setattr__
+        set_field(self, "dose", dose)
+        set_field(self, "verdict", verdict)
+        set_field(self, "reason", reason)
+        set_field(self, "baseline", baseline)
+        set_field(self, "baseline_at", baseline_at)
+        set_field(self, "baseline_n", baseline_n)
+        set_field(self, "onset_hours", onset_hours)
+        set_field(self, "loss_hours", loss_hours)
+        set_field(self, "duration_hours", duration_hours)
+        set_field(self, "censored", censored)
+        set_field(self, "dose_ids", dose_ids)
+        set_field(self, "view", view)
 
     @property
     def anchor_dose_id(self) -> int | str:
@@ -260,7 +296,7 @@ class AnchorVerdict:
         """Signed % change of the counted trajectory point nearest a nominal time."""
         if self.view is None:
             return None
-        nominal, tolerance = timedelta(hours=nominal_hours), timedelta(hours=tolerance_hours)
+        nominal, tolerance = hours_micros(nominal_hours), hours_micros(tolerance_hours)
         return self.view.changes_near(((nominal, nominal - tolerance, nominal + tolerance),))[0]
 
     def to_dict(self, *, trajectory: bool = True) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -10,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_outcomes_support import T0, at, dose, make_rule, percent_rule, pt
 
-from backend.outcomes import Dose, ScorePoint, evaluate
+from backend.outcomes import AnchorVerdict, Dose, ScorePoint, evaluate
 
 NEW_YORK = ZoneInfo("America/New_York")
 ONE_SECOND = 1 / 3600
@@ -119,6 +121,31 @@ def test_windows_count_real_elapsed_hours_across_a_daylight_saving_change():
     assert three_days.followups[0].hours == 71
     assert three_days.verdict == "responder"
     assert (shorter.verdict, shorter.reason) == ("not_evaluable", "no_followup")
+
+
+def test_durations_between_answers_in_one_local_zone_are_real_hours_too():
+    # Python subtracts two datetimes of the same zone on the wall clock: the night the clocks
+    # go on, 23:00 to 05:00 in New York is 6 hours on the wall but 5 real hours.
+    given = Dose("d1", datetime(2026, 3, 7, 20, 0, tzinfo=NEW_YORK))
+    points = [ScorePoint(datetime(2026, 3, 7, 19, 0, tzinfo=NEW_YORK), 50),
+              ScorePoint(datetime(2026, 3, 7, 23, 0, tzinfo=NEW_YORK), 30),
+              ScorePoint(datetime(2026, 3, 8, 5, 0, tzinfo=NEW_YORK), 30)]
+    v = only(evaluate(points, [given], percent_rule(20)))
+    assert (v.onset_hours, v.duration_hours, v.censored) == (3, 5, True)
+    sustained = percent_rule(20, window={"start_hours": 0, "end_hours": 72,
+                                         "evaluation": "sustained", "sustained_hours": 5.5})
+    assert only(evaluate(points, [given], sustained)).verdict == "non_responder"
+
+
+def test_answers_in_the_hour_a_local_clock_repeats_are_ordered_as_instants():
+    given = Dose("d1", datetime(2026, 10, 31, 20, 0, tzinfo=NEW_YORK))
+    first = datetime(2026, 11, 1, 1, 45, tzinfo=NEW_YORK)  # EDT: 05:45 UTC
+    second = datetime(2026, 11, 1, 1, 15, fold=1, tzinfo=NEW_YORK)  # EST: 06:15 UTC
+    points = [ScorePoint(datetime(2026, 10, 31, 19, 0, tzinfo=NEW_YORK), 50),
+              ScorePoint(second, 45), ScorePoint(first, 30)]
+    v = only(evaluate(points, [given], percent_rule(20)))
+    assert [f.hours for f in v.followups] == [5.75, 6.25]
+    assert (v.onset_hours, v.loss_hours, v.duration_hours) == (5.75, 6.25, 0.5)
 
 
 def test_the_same_instants_in_different_time_zones_give_the_same_verdict():
@@ -356,3 +383,14 @@ def test_a_verdict_serialises_to_json():
     assert data["followups"] == [row.to_dict() for row in v.followups]
     assert data["trajectory"] == [row.to_dict() for row in v.trajectory]
     assert "trajectory" not in v.to_dict(trajectory=False)
+
+
+def test_a_verdict_is_built_from_exactly_its_fields_and_stays_frozen():
+    # AnchorVerdict writes its __init__ out (for speed): it must keep up with the fields.
+    names = [f.name for f in dataclasses.fields(AnchorVerdict)]
+    assert list(inspect.signature(AnchorVerdict).parameters) == names
+    v = AnchorVerdict(*range(len(names) - 1))
+    assert [getattr(v, name) for name in names] == [*range(len(names) - 1), None]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        v.verdict = "responder"
+    assert v == AnchorVerdict(*range(len(names) - 1), view="not compared")

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_outcomes_support import T0
 
-from backend.outcomes import Dose, Rule, ScorePoint, evaluate, summarize, wilson_interval
+from backend.outcomes import (
+    Dose,
+    Rule,
+    ScorePoint,
+    evaluate,
+    evaluate_cohort,
+    evaluate_columns,
+    summarize,
+    wilson_interval,
+)
+from backend.outcomes.model import to_micros
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -136,3 +149,59 @@ def test_shuffling_the_input_rows_changes_nothing(patient, data, rng):
     rng.shuffle(shuffled_doses)
     before = [v.to_dict() for v in evaluate(points, doses, rule)]
     assert [v.to_dict() for v in evaluate(shuffled_points, shuffled_doses, rule)] == before
+
+
+odd_values_st = st.one_of(values_st, st.sampled_from([math.nan, math.inf, -math.inf]))
+
+
+@st.composite
+def awkward_patients(draw):
+    """patients(), plus NaN and infinite values, answers sharing a time, and local zones."""
+    points, doses = draw(patients())
+    zone = draw(st.sampled_from([UTC, ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")]))
+    points = [ScorePoint(p.at.astimezone(zone), p.value if draw(st.booleans())
+                         else draw(odd_values_st), p.assessment_id, p.in_window) for p in points]
+    for p in draw(st.lists(st.sampled_from(points), max_size=3)) if points else []:
+        points.append(ScorePoint(p.at, draw(odd_values_st), draw(st.integers(0, 3)),
+                                 draw(st.sampled_from([True, False, None]))))
+    return points, doses
+
+
+@SETTINGS
+@given(st.lists(awkward_patients(), min_size=1, max_size=4), rule_dicts(),
+       st.randoms(use_true_random=False))
+def test_points_given_as_columns_give_the_verdicts_the_points_give(patients, data, rng):
+    rule = Rule.from_dict(data)
+    expected, columns, lean, doses = {}, {}, {}, {}
+    for i, (points, patient_doses) in enumerate(patients):
+        expected[i] = evaluate(points, patient_doses, rule)
+        rows = list(points)
+        rng.shuffle(rows)
+        ats = [to_micros(p.at) for p in rows]
+        values = [p.value for p in rows]
+        windows = [p.in_window for p in rows]
+        columns[i] = (ats, values, windows, [p.assessment_id for p in rows])
+        # What a cohort read without follow-up columns hands over.
+        lean[i] = (ats, values, windows if rule.require_in_window else None, None)
+        doses[i] = patient_doses
+        alone = evaluate_columns(ats, values, patient_doses, rule, in_window=windows,
+                                 assessment_ids=columns[i][3])
+        assert alone == expected[i]
+        assert [v.to_dict() for v in alone] == [v.to_dict() for v in expected[i]]
+    assert evaluate_cohort(columns, doses, rule) == expected
+    lean_verdicts = evaluate_cohort(lean, doses, rule)
+    assert lean_verdicts == expected
+    for group_by in ("none", "arm_period"):
+        assert (summarize(lean_verdicts, group_by=group_by).to_dict()
+                == summarize(expected, group_by=group_by).to_dict())
+
+
+def test_columns_must_be_of_one_length():
+    rule = Rule.from_dict({"name": "r", "instrument": "i", "score": "s",
+                           "direction": "lower_is_better", "window": {"start_hours": 0,
+                                                                      "end_hours": 72},
+                           "criteria": {"all": [{"kind": "percent_improvement", "value": 20}]}})
+    with pytest.raises(ValueError, match="one entry per point"):
+        evaluate_columns([1, 2], [3.0], [], rule)
+    with pytest.raises(ValueError, match="one entry per point"):
+        evaluate_columns([1, 2], [3.0, 4.0], [], rule, in_window=[True])
