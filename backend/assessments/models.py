@@ -78,8 +78,9 @@ class ScoreValue(db.Model):
     __table_args__ = (
         patient_fk("score_values"),
         UniqueConstraint("assessment_id", "score_id"),
+        # The value too, so a cohort's (patient, time, value) read is one index scan.
         Index("ix_score_values_series", "clinic_id", "instrument_id", "score_id", "patient_id",
-              "at"),
+              "at", "value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
