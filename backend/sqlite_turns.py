@@ -28,25 +28,21 @@ def _is_write(sql: str) -> bool:
 
 
 class _TurnCursor(sqlite3.Cursor):
-    def execute(self, sql, parameters=(), /):
+    def _run(self, method, sql, arguments):
         connection = self.connection
         if _is_write(sql):
             connection.take_turn()
         try:
-            return super().execute(sql, parameters)
+            return method(self, sql, arguments)
         finally:
-            if not connection.in_transaction:
+            if not connection.in_transaction:  # autocommit, or the statement failed to begin
                 connection.end_turn()
 
+    def execute(self, sql, parameters=(), /):
+        return self._run(sqlite3.Cursor.execute, sql, parameters)
+
     def executemany(self, sql, seq_of_parameters, /):
-        connection = self.connection
-        if _is_write(sql):
-            connection.take_turn()
-        try:
-            return super().executemany(sql, seq_of_parameters)
-        finally:
-            if not connection.in_transaction:
-                connection.end_turn()
+        return self._run(sqlite3.Cursor.executemany, sql, seq_of_parameters)
 
 
 class TurnTakingConnection(sqlite3.Connection):
