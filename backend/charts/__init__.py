@@ -252,7 +252,6 @@ def _series(points: Sequence[Point], x_at: tuple[float, float, float], y, tz: tz
     left, origin, scale = x_at
     by_value: dict[float, tuple[float, str]] = {}
     path, marks = [], []
-    days, clock = _DAYS, CLOCK
     plain = tz is None or tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
     for at, value, in_window, note in points:
         cx = f"{left + (at.timestamp() - origin) * scale:.1f}"
@@ -262,17 +261,15 @@ def _series(points: Sequence[Point], x_at: tuple[float, float, float], y, tz: tz
         cy, shown = seen
         path.append(f"{cx} {cy}")
         local = at if plain and at.tzinfo is UTC else at.astimezone(tz)
-        day = days.get(local.toordinal()) or _day_text(local)
+        tip = f"{_day_text(local)} {CLOCK[local.hour * 60 + local.minute]}: {shown}"
         if note:
-            shown = f"{shown} ({escape(note)})"
-        if in_window is False:
-            marks.append(f'<g class="chart-point out"><title>{day} '
-                         f'{clock[local.hour * 60 + local.minute]}: {shown}, {out_words}</title>'
-                         f'<circle cx="{cx}" cy="{cy}" r="5" fill="none"/></g>')
+            tip += f" ({escape(note)})"
+        if in_window is False:  # drawn hollow
+            kind, tip, fill = "chart-point out", f"{tip}, {out_words}", ' fill="none"'
         else:
-            marks.append(f'<g class="chart-point"><title>{day} '
-                         f'{clock[local.hour * 60 + local.minute]}: {shown}</title>'
-                         f'<circle cx="{cx}" cy="{cy}" r="5"/></g>')
+            kind, fill = "chart-point", ""
+        marks.append(f'<g class="{kind}"><title>{tip}</title>'
+                     f'<circle cx="{cx}" cy="{cy}" r="5"{fill}/></g>')
     return ('<path class="chart-line" d="M' + " L".join(path) + '" fill="none" '
             'stroke="currentColor" stroke-width="2.5" stroke-linejoin="round"/>'
             '<g class="chart-points" stroke="currentColor" stroke-width="2" '

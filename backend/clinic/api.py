@@ -17,7 +17,7 @@ from ..access import clinician_required
 from ..dbtypes import utcnow
 from ..errors import NotFound
 from ..extensions import db
-from ..instruments.service import registry
+from ..instruments.service import get_instrument, registry
 from ..patients.routes import clinic_patient
 from ..treatments.models import Treatment
 from . import reference, trends
@@ -104,15 +104,13 @@ class CohortBand(MethodView):
         placed on this patient's time line from their own first dose.
         """
         patient = clinic_patient(patient_id)
-        known = registry()
-        if args["instrument_id"] not in known:
-            raise NotFound("No such instrument.")
-        instrument = known.get(args["instrument_id"])
+        instrument = get_instrument(args["instrument_id"])
         score_id = args["score_id"] or instrument.primary_score.id
         try:
             instrument.score_def(score_id)
         except KeyError:
-            raise NotFound("No such score.") from None
+            raise NotFound("No such score.", errors=[{"field": "score_id",
+                                                      "reason": "unknown score"}]) from None
         first = _first_dose(patient.id)
         out = {"patient_id": patient.id, "instrument_id": instrument.id, "score_id": score_id,
                "first_dose_at": first, "start": None, "end": None,

@@ -17,7 +17,8 @@ from ..assessments.models import Assessment
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..instruments.service import registry
-from ..outcomes import evaluate
+from ..outcomes import evaluate_columns
+from ..outcomes.evaluate import NO_COLUMNS
 from ..patients import service as patients
 from ..patients.models import Patient
 from ..rules import evaluation
@@ -146,10 +147,13 @@ def latest_verdicts(clinic_id: int, rule: Rule, patient_ids: list[int]) -> dict[
     spec = evaluation.rule_spec(rule)
     label = rule_label(rule)
     doses = evaluation.load_doses(clinic_id, patient_ids)
-    points = evaluation.load_points(clinic_id, rule.instrument_id, rule.score_id, patient_ids)
+    # As columns, as read: the core works on integer times (no datetime per point and back).
+    series = evaluation.load_columns(clinic_id, rule.instrument_id, rule.score_id, patient_ids,
+                                     in_window=spec.require_in_window, assessment_ids=False)
     out = {}
     for pid, patient_doses in doses.items():
-        verdicts = evaluate(points.get(pid, []), patient_doses, spec)
+        ats, values, in_window, _ = series.get(pid, NO_COLUMNS)
+        verdicts = evaluate_columns(ats, values, patient_doses, spec, in_window=in_window)
         if verdicts:
             v = verdicts[-1].to_dict(trajectory=False)
             out[pid] = {"verdict": v["verdict"], "words": VERDICT_WORDS[v["verdict"]],

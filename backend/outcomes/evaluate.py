@@ -33,13 +33,12 @@ from operator import itemgetter, lt
 from typing import Any
 
 from backend.outcomes.model import (
-    EPOCH,
     HOUR_MICROS,
-    MICROSECOND,
     Dose,
     Rule,
     ScorePoint,
     hours_micros,
+    to_micros,
 )
 from backend.outcomes.verdict import AnchorVerdict, Series, View
 
@@ -145,23 +144,25 @@ _TIME_ID = itemgetter(0, 1)
 
 
 def _series(points: Sequence[ScorePoint], require: bool) -> Series:
-    pts = [p for p in points if p.value is not None and -math.inf < p.value < math.inf]
+    points = [p for p in points if p.value is not None and -math.inf < p.value < math.inf]
     try:
         # A naive datetime cannot be subtracted from the aware epoch. As instants, not as
         # datetimes: Python compares and subtracts two datetimes of one zone on the wall clock.
-        ats = [(p.at - EPOCH) // MICROSECOND for p in pts]
+        ats = [to_micros(p.at) for p in points]
     except TypeError as exc:
         raise ValueError("every ScorePoint.at must be timezone-aware") from exc
-    if not all(map(lt, ats, islice(ats, 1, None))):
-        # Equal times are ordered by content, never by input order.
-        order = sorted(range(len(pts)), key=lambda i: (ats[i], pts[i].value,
-                                                       repr(pts[i].in_window),
-                                                       repr(pts[i].assessment_id)))
-        pts = [pts[i] for i in order]
-        ats = [ats[i] for i in order]
-    counted = [p.in_window is True for p in pts] if require else None
-    return Series(ats, [p.value for p in pts], counted, [p.at for p in pts],
-                  [p.in_window for p in pts], [p.assessment_id for p in pts])
+    values = [p.value for p in points]
+    in_window = [p.in_window for p in points]
+    ids = [p.assessment_id for p in points]
+    keep = _kept(ats, values, in_window, ids)
+    if keep is None:
+        times = [p.at for p in points]
+    else:
+        ats, values, times = [ats[i] for i in keep], [values[i] for i in keep], \
+            [points[i].at for i in keep]
+        in_window, ids = [in_window[i] for i in keep], [ids[i] for i in keep]
+    counted = [w is True for w in in_window] if require else None
+    return Series(ats, values, counted, times, in_window, ids)
 
 
 def _all_finite(values: Sequence[Any]) -> bool:
@@ -175,6 +176,27 @@ def _all_finite(values: Sequence[Any]) -> bool:
     return all(v is not None and -math.inf < v < math.inf for v in values)
 
 
+def _kept(ats: Sequence[int], values: Sequence[Any], in_window: Sequence[bool | None] | None,
+          assessment_ids: Sequence[Any] | None) -> list[int] | None:
+    """The indices of the points to use, in order; None when that is all of them as given.
+
+    Points without a finite value are left out. The rest are ordered by time; equal times by
+    value, then the reprs of in_window and assessment_id (a column not given is None for every
+    point, as in a ScorePoint), never by input order.
+    """
+    keep: list[int] | None = None
+    if not _all_finite(values):
+        keep = [i for i, v in enumerate(values) if v is not None and -math.inf < v < math.inf]
+    times = ats if keep is None else [ats[i] for i in keep]
+    if not all(map(lt, times, islice(times, 1, None))):
+        none = repr(None)
+        windows = [none] * len(ats) if in_window is None else list(map(repr, in_window))
+        ids = [none] * len(ats) if assessment_ids is None else list(map(repr, assessment_ids))
+        keep = sorted(range(len(ats)) if keep is None else keep,
+                      key=lambda i: (ats[i], values[i], windows[i], ids[i]))
+    return keep
+
+
 def _columns_series(ats: Sequence[int], values: Sequence[float],
                     in_window: Sequence[bool | None] | None,
                     assessment_ids: Sequence[Any] | None, require: bool) -> Series:
@@ -183,19 +205,7 @@ def _columns_series(ats: Sequence[int], values: Sequence[float],
         column is not None and len(column) != len(ats) for column in (in_window, assessment_ids)
     ):
         raise ValueError("every column must have one entry per point")
-    #: Indices of the points to keep, in order; None while that is all of them as given.
-    keep: Sequence[int] | None = None
-    if not _all_finite(values):
-        keep = [i for i, v in enumerate(values) if v is not None and -math.inf < v < math.inf]
-    times = ats if keep is None else [ats[i] for i in keep]
-    if not all(map(lt, times, islice(times, 1, None))):
-        # The order _series gives: by time, then value, then the reprs of in_window and
-        # assessment_id (a column not given is None for every point, as in a ScorePoint).
-        none = repr(None)
-        windows = [none] * len(ats) if in_window is None else list(map(repr, in_window))
-        ids = [none] * len(ats) if assessment_ids is None else list(map(repr, assessment_ids))
-        keep = sorted(range(len(ats)) if keep is None else keep,
-                      key=lambda i: (ats[i], values[i], windows[i], ids[i]))
+    keep = _kept(ats, values, in_window, assessment_ids)
     if keep is not None:
         ats = [ats[i] for i in keep]
         values = [values[i] for i in keep]
@@ -216,7 +226,7 @@ def _anchors(doses: Sequence[Dose], mode: str
     Times are microseconds since the epoch.
     """
     try:
-        ordered = sorted([((d.at - EPOCH) // MICROSECOND, str(d.id), d) for d in doses],
+        ordered = sorted([(to_micros(d.at), str(d.id), d) for d in doses],
                          key=_TIME_ID)
     except TypeError as exc:  # a naive datetime cannot be subtracted from an aware one
         raise ValueError("every Dose.at must be timezone-aware") from exc

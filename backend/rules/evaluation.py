@@ -28,6 +28,7 @@ from ..outcomes import (
     summarize,
 )
 from ..outcomes import Rule as RuleSpec
+from ..outcomes.evaluate import NO_COLUMNS
 from ..outcomes.model import EPOCH, MICROSECOND, from_micros, to_micros
 from ..patients.models import Patient
 from ..treatments.models import Treatment
@@ -196,7 +197,7 @@ def patient_outcomes(patient: Patient, rule: Rule) -> list:
     series = load_columns(patient.clinic_id, rule.instrument_id, rule.score_id, [patient.id])
     doses = load_doses(patient.clinic_id, [patient.id])
     record("outcomes.patient", patient_id=patient.id, target_type="rule", target_id=rule.id)
-    ats, values, in_window, ids = series.get(patient.id, ((), (), None, None))
+    ats, values, in_window, ids = series.get(patient.id, NO_COLUMNS)
     return evaluate_columns(ats, values, doses.get(patient.id, []), spec, in_window=in_window,
                             assessment_ids=ids)
 

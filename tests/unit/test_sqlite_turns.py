@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 
@@ -15,6 +17,18 @@ def connect(path):
     return con
 
 
+def turn_is_taken(path) -> bool:
+    """Whether some connection holds the writers' turn (a non-blocking probe of the lock)."""
+    fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing also releases the probe's own lock
+    return False
+
+
 def test_a_second_writer_waits_for_the_first_to_commit_and_readers_do_not(tmp_path):
     path = tmp_path / "db.sqlite3"
     first, second, reader = connect(path), connect(path), connect(path)
@@ -23,6 +37,7 @@ def test_a_second_writer_waits_for_the_first_to_commit_and_readers_do_not(tmp_pa
 
     first.execute("INSERT INTO t VALUES (1)")  # the turn is taken, the transaction open
     assert first.in_transaction
+    assert turn_is_taken(path)
     assert reader.execute("SELECT count(*) FROM t").fetchone() == (0,)  # no wait to read
 
     wrote = threading.Event()
@@ -38,6 +53,7 @@ def test_a_second_writer_waits_for_the_first_to_commit_and_readers_do_not(tmp_pa
     first.commit()
     assert wrote.wait(10)
     thread.join(10)
+    assert not turn_is_taken(path)  # the second writer committed and gave it back
     assert sorted(r[0] for r in reader.execute("SELECT x FROM t")) == [1, 2]
     assert (tmp_path / "db.sqlite3-writer.lock").exists()
 
@@ -49,6 +65,7 @@ def test_a_rollback_or_a_failed_write_gives_the_turn_back(tmp_path):
     first.commit()
     first.execute("INSERT INTO t VALUES (1)")
     first.rollback()
+    assert not turn_is_taken(path)
     second.execute("INSERT INTO t VALUES (1)")  # would block forever if the turn were kept
     second.commit()
     try:
