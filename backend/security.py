@@ -53,6 +53,11 @@ def check_csrf() -> None:
 
 def commit_or_rollback(response):
     """The request boundary: keep the work of a successful request, drop everything else."""
+    session = db.session()
+    if not session.in_transaction() and not session.dirty:
+        # Nothing begun since the view committed (a submission commits early): an empty
+        # commit would still expire every loaded object, on the busiest endpoint there is.
+        return response
     if response.status_code < 400:
         db.session.commit()
     else:

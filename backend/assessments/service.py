@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,8 @@ def find(patient_id: int, client_uuid: str) -> Assessment | None:
                                                       Assessment.client_uuid == client_uuid))
 
 
-def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, bool]:
+def submit(patient, data: dict, *, source: str,
+           user=None) -> tuple[Assessment | SimpleNamespace, bool]:
     """Store one questionnaire; return (assessment, created). A retry returns the first row.
 
     The insert comes first and the unique (patient, client UUID) key decides: a retry is the
@@ -75,7 +77,9 @@ def submit(patient, data: dict, *, source: str, user=None) -> tuple[Assessment, 
         if existing is None:
             raise
         return _replay(existing, data), False
-    assessment = Assessment(id=new_id, **values)  # what the response shows; not flushed again
+    # What the response shows: the stored values as they are. (Not an ORM object: nothing
+    # here is written again, and instrumenting twenty attributes is work for nothing.)
+    assessment = SimpleNamespace(id=new_id, **values)
 
     if supersedes is not None:
         db.session.execute(delete(ScoreValue).where(ScoreValue.assessment_id == supersedes.id))
