@@ -12,8 +12,10 @@ from backend.outcomes.cohort import (
     GroupSummary,
     Timepoint,
     TimepointStat,
+    judge_columns,
     mean_change_verdict,
     summarize,
+    summarize_judged,
 )
 from backend.outcomes.crossover import CarryoverRow, carryover
 from backend.outcomes.evaluate import (
@@ -39,7 +41,7 @@ from backend.outcomes.stats import (
     reliable_change,
     wilson_interval,
 )
-from backend.outcomes.verdict import REASONS, AnchorVerdict, FollowUp
+from backend.outcomes.verdict import REASONS, AnchorVerdict, FollowUp, Judged
 
 __all__ = [
     "DEFAULT_TIMEPOINTS",
@@ -54,6 +56,7 @@ __all__ = [
     "Dose",
     "FollowUp",
     "GroupSummary",
+    "Judged",
     "KMResult",
     "KMStep",
     "Rule",
@@ -66,9 +69,11 @@ __all__ = [
     "evaluate",
     "evaluate_cohort",
     "evaluate_columns",
+    "judge_columns",
     "kaplan_meier",
     "mean_change_verdict",
     "reliable_change",
     "summarize",
+    "summarize_judged",
     "wilson_interval",
 ]

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Literal
 
-from backend.outcomes.model import DIRECTIONS, hours_micros
+from backend.outcomes.evaluate import judge_cohort
+from backend.outcomes.model import DIRECTIONS, Dose, Rule, hours_micros
 from backend.outcomes.stats import KMResult, kaplan_meier, mean, median, sample_sd, wilson_interval
-from backend.outcomes.verdict import AnchorVerdict
+from backend.outcomes.verdict import AnchorVerdict, Judged
 
 GroupBy = Literal["none", "arm", "period", "arm_period", "drug"]
 GROUP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -145,7 +146,7 @@ def value_order(value: Any) -> tuple:
     return (1, 0, str(value))
 
 
-def _key_function(names: tuple[str, ...]) -> Callable[[AnchorVerdict], tuple]:
+def _key_function(names: tuple[str, ...]) -> Callable[[Judged], tuple]:
     """verdict -> its group key, e.g. (("arm", "ketamine"), ("period", 1))."""
     if not names:
         return lambda v: ()
@@ -169,44 +170,47 @@ def _targets(timepoints: Sequence[Timepoint]) -> tuple[list[int], tuple]:
     return place, tuple(targets[i] for i in order)
 
 
-def _patient_unit(verdicts: list[AnchorVerdict], targets: tuple
-                  ) -> tuple[str, float | None, bool, list[float | None]]:
+def _patient_unit(judged: list[Judged]) -> tuple[str, float | None, bool, list[float | None]]:
     """(outcome, duration, event, changes) for one patient's anchors in one group."""
-    ordered = sorted(verdicts, key=lambda v: v.anchor_at)
-    responded = [v for v in ordered if v.verdict == "responder"]
+    ordered = sorted(judged, key=lambda v: v.anchor_at)
+    responded = [v for v in ordered if v.outcome == "responder"]
     if responded:
         first = responded[0]
         outcome, duration, event = "responder", first.duration_hours, not first.censored
     else:
-        evaluable = any(v.reason is None for v in ordered)
-        outcome = "non_responder" if evaluable else ordered[0].reason
+        evaluable = any(v.outcome in _EVALUABLE for v in ordered)
+        outcome = "non_responder" if evaluable else ordered[0].outcome
         duration, event = None, False
-    per_anchor = [_changes(v, targets) for v in ordered]
     changes = [mean([c for c in column if c is not None])
-               for column in zip(*per_anchor, strict=True)]
+               for column in zip(*[v.changes for v in ordered], strict=True)]
     return outcome, duration, event, changes
 
 
-def _changes(verdict: AnchorVerdict, targets: tuple) -> list[float | None]:
-    if verdict.view is None:
-        return [None] * len(targets)
-    return verdict.view.changes_near(targets)
+_EVALUABLE = ("responder", "non_responder")
 
 
-def _summarize_group(key: tuple, by_patient: dict[Hashable, list[AnchorVerdict]],
-                     timepoints: Sequence[Timepoint], place: list[int], targets: tuple,
-                     per: str, durability: bool) -> GroupSummary:
+def _judged(verdict: AnchorVerdict, targets: tuple) -> Judged:
+    """What the statistics read of a verdict (see `judge_columns`)."""
+    changes = [None] * len(targets) if verdict.view is None else verdict.view.changes_near(
+        targets)
+    return Judged(verdict.dose, verdict.reason or verdict.verdict, verdict.duration_hours,
+                  verdict.censored, verdict.baseline, changes)
+
+
+def _summarize_group(key: tuple, by_patient: dict[Hashable, list[Judged]],
+                     timepoints: Sequence[Timepoint], place: list[int], per: str,
+                     durability: bool) -> GroupSummary:
     if per == "patient":
-        units = [_patient_unit(verdicts, targets) for verdicts in by_patient.values()]
+        units = [_patient_unit(judged) for judged in by_patient.values()]
         outcomes = Counter([unit[0] for unit in units])
         durations = [(unit[1], unit[2]) for unit in units if unit[0] == "responder"]
         rows = [unit[3] for unit in units]
     else:
-        anchors = [v for verdicts in by_patient.values() for v in verdicts]
-        outcomes = Counter([v.reason or v.verdict for v in anchors])
+        anchors = [v for judged in by_patient.values() for v in judged]
+        outcomes = Counter([v.outcome for v in anchors])
         durations = [(v.duration_hours, not v.censored) for v in anchors
-                     if v.verdict == "responder"]
-        rows = [_changes(v, targets) for v in anchors]
+                     if v.outcome == "responder"]
+        rows = [v.changes for v in anchors]
     units_n = sum(outcomes.values())
     responders = outcomes.pop("responder", 0)
     evaluable = responders + outcomes.pop("non_responder", 0)
@@ -241,22 +245,51 @@ def summarize(verdicts_by_patient: Mapping[Hashable, Sequence[AnchorVerdict]], *
     durability=False skips the Kaplan-Meier curves (one step per distinct loss time, so
     thousands for a large cohort).
     """
+    _, targets = _targets(timepoints)
+    judged = {patient: [_judged(v, targets) for v in verdicts]
+              for patient, verdicts in verdicts_by_patient.items()}
+    return summarize_judged(judged, group_by=group_by, timepoints=timepoints, per=per,
+                            durability=durability)
+
+
+def judge_columns(columns: Mapping[Hashable, Sequence], doses: Mapping[Hashable, Sequence[Dose]],
+                  rule: Rule, timepoints: Sequence[Timepoint] = DEFAULT_TIMEPOINTS
+                  ) -> dict[Hashable, list[Judged]]:
+    """What `summarize` and `carryover` read of `evaluate_cohort(columns, doses, rule)`,
+    computed without building the verdicts: the cohort path. Give `summarize_judged` the
+    same timepoints."""
+    _, targets = _targets(timepoints)
+    return judge_cohort(columns, doses, rule, targets)
+
+
+def summarize_judged(judged_by_patient: Mapping[Hashable, Sequence[Judged]], *,
+                     group_by: GroupBy = "none",
+                     timepoints: Sequence[Timepoint] = DEFAULT_TIMEPOINTS,
+                     per: Literal["anchor", "patient"] = "anchor", durability: bool = True
+                     ) -> CohortResult:
+    """`summarize` for what `judge_columns` gives (with the same timepoints)."""
     if group_by not in GROUP_FIELDS:
         raise ValueError(f"group_by must be one of {', '.join(GROUP_FIELDS)}")
     if per not in ("anchor", "patient"):
         raise ValueError("per must be 'anchor' or 'patient'")
     key_of = _key_function(GROUP_FIELDS[group_by])
-    groups: dict[tuple, dict[Hashable, list[AnchorVerdict]]] = {}
-    for patient, verdicts in verdicts_by_patient.items():
-        for v in verdicts:
-            groups.setdefault(key_of(v), {}).setdefault(patient, []).append(v)
-    place, targets = _targets(timepoints)
+    groups: dict[tuple, dict[Hashable, list[Judged]]] = {}
+    if group_by == "none":  # one group: no key per anchor
+        everyone = {patient: list(judged) for patient, judged in judged_by_patient.items()
+                    if judged}
+        if everyone:
+            groups[()] = everyone
+    else:
+        for patient, judged in judged_by_patient.items():
+            for v in judged:
+                groups.setdefault(key_of(v), {}).setdefault(patient, []).append(v)
+    place, _ = _targets(timepoints)
     ordered = sorted(groups, key=lambda key: tuple(value_order(value) for _, value in key))
     return CohortResult(
         group_by=group_by,
         per=per,
-        groups=tuple(_summarize_group(key, groups[key], timepoints, place, targets, per,
-                                      durability) for key in ordered),
+        groups=tuple(_summarize_group(key, groups[key], timepoints, place, per, durability)
+                     for key in ordered),
     )
 
 

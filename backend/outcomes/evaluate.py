@@ -40,7 +40,7 @@ from backend.outcomes.model import (
     hours_micros,
     to_micros,
 )
-from backend.outcomes.verdict import AnchorVerdict, Series, View
+from backend.outcomes.verdict import AnchorVerdict, Judged, Series, View, changes_near
 
 #: How far after an anchor the trajectory (used for time-point statistics) reaches.
 TRAJECTORY_HOURS = 4320 + 720
@@ -306,9 +306,72 @@ def evaluate_cohort(columns: Mapping[Hashable, Sequence], doses: Mapping[Hashabl
     return out
 
 
+def judge_cohort(columns: Mapping[Hashable, Sequence], doses: Mapping[Hashable, Sequence[Dose]],
+                 rule: Rule, targets: tuple) -> dict[Hashable, list[Judged]]:
+    """As `evaluate_cohort`, but each anchor as the `Judged` record that cohort statistics read
+    (changes at `targets`, see `changes_near`): no verdict objects. See `cohort.judge_columns`.
+    """
+    plan = plan_for(rule)
+    require, mode = plan.require, plan.anchor
+    limits: dict[float, tuple[float, float]] = {}
+    out = {}
+    for patient, patient_doses in doses.items():
+        ats, values, in_window, ids = columns.get(patient, NO_COLUMNS)
+        series = _columns_series(ats, values, in_window, ids, require)
+        out[patient] = [judge_lean(series, plan, limits, targets, *anchor[:4])
+                        for anchor in _anchors(patient_doses, mode)]
+    return out
+
+
 def _judge(series: Series, plan: Plan, known_limits: dict, dose: Dose, base_ref: int,
            anchor: int, next_anchor: int | None, dose_ids: tuple) -> AnchorVerdict:
     """One anchor's verdict; `known_limits` remembers plan.limits(baseline) across anchors."""
+    (reason, onset, loss, end, base, limits, b_lo, b_hi, window,
+     trajectory) = _decide(series, plan, known_limits, base_ref, anchor, next_anchor)
+    ats = series.ats
+    if reason:
+        verdict = "not_evaluable"
+    else:
+        verdict = "responder" if onset is not None else "non_responder"
+    return AnchorVerdict(
+        dose,
+        verdict,
+        reason,
+        base,
+        None if b_hi == b_lo else series.when(b_hi - 1),
+        b_hi - b_lo if plan.mean else min(1, b_hi - b_lo),
+        None if onset is None else (ats[onset] - anchor) / HOUR_MICROS,
+        None if loss is None else (ats[loss] - anchor) / HOUR_MICROS,
+        None if onset is None else (ats[end] - ats[onset]) / HOUR_MICROS,
+        onset is not None and loss is None,
+        dose_ids,
+        View(series, plan, anchor, base, limits, window, trajectory),
+    )
+
+
+def judge_lean(series: Series, plan: Plan, known_limits: dict, targets: tuple, dose: Dose,
+               base_ref: int, anchor: int, next_anchor: int | None) -> Judged:
+    """What cohort statistics read of `_judge`'s verdict, without building it: the outcome,
+    duration, censoring, baseline and the changes at `targets` (see `changes_near`)."""
+    (reason, onset, loss, end, base, _, _, _, _,
+     (t_lo, t_hi)) = _decide(series, plan, known_limits, base_ref, anchor, next_anchor)
+    if onset is None:
+        return Judged(dose, reason or "non_responder", None, False, base,
+                      changes_near(series, anchor, base, t_lo, t_hi, targets))
+    ats = series.ats
+    return Judged(dose, "responder", (ats[end] - ats[onset]) / HOUR_MICROS, loss is None, base,
+                  changes_near(series, anchor, base, t_lo, t_hi, targets))
+
+
+def _decide(series: Series, plan: Plan, known_limits: dict, base_ref: int, anchor: int,
+            next_anchor: int | None) -> tuple:
+    """Where one anchor's verdict comes from, as indices into the series.
+
+    (reason, onset, loss, end, baseline, limits, b_lo, b_hi, window, trajectory): the reason
+    it is not evaluable (None when it is); onset (None: no response), loss and the end of the
+    response; the baseline, the criteria limits and the baseline's points [b_lo, b_hi); the
+    window's and the trajectory's index ranges.
+    """
     ats, values, counted = series.ats, series.values, series.counted
     b_hi = bisect_left(ats, base_ref)
     b_lo = bisect_left(ats, base_ref - plan.span, 0, b_hi)
@@ -318,12 +381,11 @@ def _judge(series: Series, plan: Plan, known_limits: dict, dose: Dose, base_ref:
     horizon = len(ats) if next_anchor is None else bisect_left(ats, next_anchor, t_lo)
     t_hi = min(horizon, bisect_right(ats, anchor + _TRAJECTORY, t_lo))
 
-    base = base_at = limits = reason = None
+    base = limits = reason = None
     if b_hi == b_lo:
         reason = "no_baseline"
     else:
         base = values[b_hi - 1] if not plan.mean else math.fsum(values[b_lo:b_hi]) / (b_hi - b_lo)
-        base_at = series.when(b_hi - 1)
         if base == 0 and plan.has_percent:
             reason = "baseline_zero"
         else:
@@ -357,25 +419,7 @@ def _judge(series: Series, plan: Plan, known_limits: dict, dose: Dose, base_ref:
             end = loss = rest[later.index(False)]
         else:
             end = rest[-1] if rest else onset
-
-    if reason:
-        verdict = "not_evaluable"
-    else:
-        verdict = "responder" if onset is not None else "non_responder"
-    return AnchorVerdict(
-        dose,
-        verdict,
-        reason,
-        base,
-        base_at,
-        b_hi - b_lo if plan.mean else min(1, b_hi - b_lo),
-        None if onset is None else (ats[onset] - anchor) / HOUR_MICROS,
-        None if loss is None else (ats[loss] - anchor) / HOUR_MICROS,
-        None if onset is None else (ats[end] - ats[onset]) / HOUR_MICROS,
-        onset is not None and loss is None,
-        dose_ids,
-        View(series, plan, anchor, base, limits, (w_lo, w_hi), (t_lo, t_hi)),
-    )
+    return (reason, onset, loss, end, base, limits, b_lo, b_hi, (w_lo, w_hi), (t_lo, t_hi))
 
 
 def _onset(plan: Plan, ats: Sequence[int], idx: Sequence[int], meets: list[bool],

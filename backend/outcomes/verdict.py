@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from backend.outcomes.model import HOUR_MICROS, Dose, from_micros, hours_micros
 
@@ -156,47 +156,97 @@ class View:
         """Signed % change of the counted point nearest each (nominal, low, high) offset.
 
         Offsets are microseconds after the anchor (see `hours_micros`); targets must be sorted
-        by `low`. The earlier point wins a tie. This runs once per anchor and time point of a
-        cohort, hence the fast path for a single candidate.
+        by `low`. The earlier point wins a tie. See `changes_near`.
         """
-        lo, hi = self.trajectory
-        base = self.baseline
-        scale = 100.0 / abs(base) if base and lo < hi else math.inf
-        if scale == math.inf:  # no baseline, baseline 0 (or nearly), or no trajectory
-            return [None] * len(targets)
-        series, anchor = self.series, self.anchor
-        ats, values, counted = series.ats, series.values, series.counted
-        first, last = ats[lo] - anchor, ats[hi - 1] - anchor  # the trajectory's own span
-        out: list[float | None] = []
-        for nominal, low, high in targets:
-            if low > last:  # nothing this late, nor for any later target
-                break
-            if high < first:
+        return changes_near(self.series, self.anchor, self.baseline, *self.trajectory, targets)
+
+
+def changes_near(series: Series, anchor: int, base: float | None, lo: int, hi: int,
+                 targets: Sequence[tuple[int, int, int]]) -> list[float | None]:
+    """Signed % change from `base` of the counted point of series[lo:hi] nearest each
+    (nominal, low, high) offset after `anchor`; None where no counted point lies in
+    [anchor + low, anchor + high], or the change cannot be told.
+
+    Targets must be sorted by `low`; the earlier point wins a tie. This runs once per anchor
+    of a cohort, so it bisects: when every point counts, the nearest point is the first at or
+    after the nominal time or the earliest of those at the last time before it.
+    """
+    scale = 100.0 / abs(base) if base and lo < hi else math.inf
+    if scale == math.inf:  # no baseline, baseline 0 (or nearly), or no trajectory
+        return [None] * len(targets)
+    ats, values, counted = series.ats, series.values, series.counted
+    first, last = ats[lo] - anchor, ats[hi - 1] - anchor  # the trajectory's own span
+    out: list[float | None] = []
+    for nominal, low, high in targets:
+        if low > last:  # nothing this late, nor for any later target
+            break
+        if high < first:
+            out.append(None)
+            continue
+        if counted is None and low <= nominal <= high:
+            # Every point counts: the nearest is the first at or after the nominal time, or
+            # the earliest of those at the last time before it (the earlier wins a tie).
+            target = anchor + nominal
+            k = bisect_left(ats, target, lo, hi)
+            before = ats[k - 1] if k > lo and ats[k - 1] >= anchor + low else None
+            if k < hi and ats[k] <= anchor + high and (
+                    before is None or ats[k] - target < target - before):
+                best = k
+            elif before is None:
                 out.append(None)
                 continue
-            i = lo if low <= first else bisect_left(ats, anchor + low, lo, hi)
-            end = anchor + high
-            if ats[i] > end:
-                out.append(None)
-                continue
-            if counted is None and (i + 1 == hi or ats[i + 1] > end):
-                best = i
+            elif k - 2 >= lo and ats[k - 2] == before:
+                best = bisect_left(ats, before, lo, k - 1)
             else:
-                best, best_gap, target = -1, None, anchor + nominal
-                while i < hi and ats[i] <= end:
-                    if counted is None or counted[i]:
-                        gap = abs(ats[i] - target)
-                        if best_gap is None or gap < best_gap:
-                            best, best_gap = i, gap
-                    i += 1
-                if best < 0:
-                    out.append(None)
-                    continue
-            change = (values[best] - base) * scale
-            out.append(change if -math.inf < change < math.inf else None)
-        if len(out) < len(targets):
-            out.extend([None] * (len(targets) - len(out)))
-        return out
+                best = k - 1
+        else:
+            i = lo if low <= first else bisect_left(ats, anchor + low, lo, hi)
+            best, best_gap, target, end = -1, None, anchor + nominal, anchor + high
+            while i < hi and ats[i] <= end:
+                if counted is None or counted[i]:
+                    gap = abs(ats[i] - target)
+                    if best_gap is None or gap < best_gap:
+                        best, best_gap = i, gap
+                i += 1
+            if best < 0:
+                out.append(None)
+                continue
+        change = (values[best] - base) * scale
+        out.append(change if -math.inf < change < math.inf else None)
+    if len(out) < len(targets):
+        out.extend([None] * (len(targets) - len(out)))
+    return out
+
+
+class Judged(NamedTuple):
+    """What cohort statistics read of one anchor's verdict (see `cohort.judge_columns`).
+
+    `outcome` is the verdict, or the reason when not evaluable; `changes` the signed % change
+    at each time point target, in the order `cohort.summarize_judged` gives them.
+    """
+
+    dose: Dose
+    outcome: str
+    duration_hours: float | None
+    censored: bool
+    baseline: float | None
+    changes: list[float | None]
+
+    @property
+    def anchor_at(self) -> datetime:
+        return self.dose.at
+
+    @property
+    def arm(self) -> str | None:
+        return self.dose.arm
+
+    @property
+    def period(self) -> int | None:
+        return self.dose.period
+
+    @property
+    def drug(self) -> str:
+        return self.dose.drug
 
 
 @dataclass(frozen=True, slots=True, init=False)

@@ -21,11 +21,13 @@ from ..audit.service import record
 from ..extensions import db
 from ..outcomes import (
     Dose,
+    Judged,
     ScorePoint,
     carryover,
     evaluate_cohort,
     evaluate_columns,
-    summarize,
+    judge_columns,
+    summarize_judged,
 )
 from ..outcomes import Rule as RuleSpec
 from ..outcomes.evaluate import NO_COLUMNS
@@ -192,6 +194,17 @@ def _verdicts(clinic_id: int, spec: RuleSpec, instrument_id: str, score_id: str,
         return evaluate_cohort(series, doses, spec)
 
 
+def _judged(clinic_id: int, spec: RuleSpec, instrument_id: str, score_id: str
+            ) -> dict[int, list[Judged]]:
+    """What cohort statistics read of every patient's verdicts (`judge_columns`), from the
+    lean read of `_verdicts(..., followups=False)`."""
+    doses = load_doses(clinic_id)
+    series = load_columns(clinic_id, instrument_id, score_id,
+                          in_window=spec.require_in_window, assessment_ids=False)
+    with bulk():
+        return judge_columns(series, doses, spec)
+
+
 def patient_outcomes(patient: Patient, rule: Rule) -> list:
     spec = rule_spec(rule)
     series = load_columns(patient.clinic_id, rule.instrument_id, rule.score_id, [patient.id])
@@ -213,15 +226,15 @@ def clinic_verdicts(clinic_id: int, rule: Rule, *, followups: bool = True) -> di
 
 def cohort_outcomes(clinic_id: int, rule: Rule, *, group_by: str = "none",
                     per: str = "anchor") -> dict:
-    # One pause of the collector for the whole computation, and the verdicts freed inside it:
-    # re-enabled in between, it would walk every row, point and verdict still alive.
+    # One pause of the collector for the whole computation, and the records freed inside it:
+    # re-enabled in between, it would walk every row, point and record still alive.
     with bulk():
-        verdicts = clinic_verdicts(clinic_id, rule, followups=False)
-        patients = len(verdicts)
-        result = summarize(verdicts, group_by=group_by, per=per).to_dict()
+        judged = _judged(clinic_id, rule_spec(rule), rule.instrument_id, rule.score_id)
+        patients = len(judged)
+        result = summarize_judged(judged, group_by=group_by, per=per).to_dict()
         if group_by in ("period", "arm_period", "arm"):
-            result["carryover"] = [row.to_dict() for row in carryover(verdicts)]
-        del verdicts
+            result["carryover"] = [row.to_dict() for row in carryover(judged)]
+        del judged
     record("outcomes.cohort", clinic_id=clinic_id, target_type="rule", target_id=rule.id,
            detail=f"{patients} patients; group_by={group_by}; per={per}")
     return result
@@ -233,10 +246,10 @@ def preview_outcomes(clinic_id: int, definition: dict, *, group_by: str = "none"
     nothing but the audit event: the rules editor's live preview."""
     spec = RuleSpec.from_dict(definition)
     with bulk():  # as in cohort_outcomes
-        verdicts = _verdicts(clinic_id, spec, spec.instrument, spec.score, followups=False)
-        patients = len(verdicts)
-        result = summarize(verdicts, group_by=group_by, per=per).to_dict()
-        del verdicts
+        judged = _judged(clinic_id, spec, spec.instrument, spec.score)
+        patients = len(judged)
+        result = summarize_judged(judged, group_by=group_by, per=per).to_dict()
+        del judged
     record("outcomes.preview", clinic_id=clinic_id, target_type="rule",
            detail=f"{patients} patients; instrument={spec.instrument}; group_by={group_by}")
     return result

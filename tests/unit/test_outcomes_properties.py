@@ -15,13 +15,18 @@ from backend.outcomes import (
     Dose,
     Rule,
     ScorePoint,
+    Timepoint,
+    carryover,
     evaluate,
     evaluate_cohort,
     evaluate_columns,
+    judge_columns,
     summarize,
+    summarize_judged,
     wilson_interval,
 )
 from backend.outcomes.model import to_micros
+from backend.outcomes.verdict import Series, changes_near
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -205,3 +210,78 @@ def test_columns_must_be_of_one_length():
         evaluate_columns([1, 2], [3.0], [], rule)
     with pytest.raises(ValueError, match="one entry per point"):
         evaluate_columns([1, 2], [3.0, 4.0], [], rule, in_window=[True])
+
+
+timepoints_st = st.lists(
+    st.builds(lambda label, minutes, tolerance: Timepoint(label, minutes / 60, tolerance / 60),
+              st.text("abc", min_size=1, max_size=3), st.integers(0, 14_000),
+              st.integers(0, 3_000)),
+    min_size=1, max_size=8)
+
+
+@SETTINGS
+@given(st.lists(awkward_patients(), min_size=1, max_size=5), rule_dicts(),
+       st.sampled_from(["none", "arm", "period", "arm_period", "drug"]),
+       st.sampled_from(["anchor", "patient"]), st.one_of(st.none(), timepoints_st),
+       st.booleans())
+def test_the_cohort_path_gives_what_verdicts_and_summarize_give(patients, data, group_by, per,
+                                                                timepoints, lean):
+    """judge_columns + summarize_judged (no verdict objects) against evaluate_cohort +
+    summarize, and carryover read from either."""
+    rule = Rule.from_dict(data)
+    columns, doses = {}, {}
+    for i, (points, patient_doses) in enumerate(patients):
+        columns[i] = ([to_micros(p.at) for p in points], [p.value for p in points],
+                      None if lean and not rule.require_in_window
+                      else [p.in_window for p in points], None)
+        doses[i] = patient_doses
+    doses[len(patients)] = []  # a patient without doses has no anchors
+    chosen = {} if timepoints is None else {"timepoints": timepoints}
+    verdicts = evaluate_cohort(columns, doses, rule)
+    judged = judge_columns(columns, doses, rule, **chosen)
+    assert list(judged) == list(verdicts)
+    assert [[(j.dose, j.outcome, j.duration_hours, j.censored, j.baseline) for j in row]
+            for row in judged.values()] == [
+        [(v.dose, v.reason or v.verdict, v.duration_hours, v.censored, v.baseline) for v in row]
+        for row in verdicts.values()]
+    expected = summarize(verdicts, group_by=group_by, per=per, **chosen).to_dict()
+    assert summarize_judged(judged, group_by=group_by, per=per, **chosen).to_dict() == expected
+    assert carryover(judged) == carryover(verdicts)
+
+
+def nearest_by_scan(ats, values, counted, anchor, base, lo, hi, targets):
+    """changes_near written plainly: every point of [lo, hi) looked at for every target."""
+    out = []
+    for nominal, low, high in targets:
+        best = None
+        for i in range(lo, hi):
+            if anchor + low <= ats[i] <= anchor + high and (counted is None or counted[i]):
+                if best is None or abs(ats[i] - anchor - nominal) < abs(
+                        ats[best] - anchor - nominal):
+                    best = i
+        change = None
+        if best is not None and base:
+            change = (values[best] - base) * (100.0 / abs(base))
+            change = change if math.isfinite(change) else None
+        out.append(change)
+    return out
+
+
+@settings(max_examples=1_000, deadline=None)  # ties between two candidates are rare draws
+@given(st.lists(st.integers(-20, 60), max_size=30), st.data())
+def test_changes_near_picks_the_nearest_counted_point_the_earlier_on_a_tie(times, data):
+    ats = sorted(times)
+    values = [data.draw(st.integers(0, 10)) for _ in ats]
+    counted = data.draw(st.one_of(st.none(), st.lists(st.booleans(), min_size=len(ats),
+                                                      max_size=len(ats))))
+    lo = data.draw(st.integers(0, len(ats)))
+    hi = data.draw(st.integers(lo, len(ats)))
+    targets = sorted(data.draw(st.lists(
+        st.builds(lambda nominal, below, above: (nominal, nominal - below, nominal + above),
+                  st.integers(-30, 70), st.integers(0, 30), st.integers(0, 30)),
+        max_size=6)), key=lambda target: target[1])
+    base = data.draw(st.sampled_from([3, 7.5, None, 0]))
+    anchor = data.draw(st.integers(-5, 5))
+    series = Series(ats, values, counted)
+    assert changes_near(series, anchor, base, lo, hi, targets) == nearest_by_scan(
+        ats, values, counted, anchor, base, lo, hi, targets)
