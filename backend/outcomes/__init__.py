@@ -18,6 +18,7 @@ from backend.outcomes.cohort import (
 from backend.outcomes.crossover import CarryoverRow, carryover
 from backend.outcomes.evaluate import (
     TRAJECTORY_HOURS,
+    decided_from,
     evaluate,
     evaluate_cohort,
     evaluate_columns,
@@ -63,6 +64,7 @@ __all__ = [
     "TimepointStat",
     "Window",
     "carryover",
+    "decided_from",
     "evaluate",
     "evaluate_cohort",
     "evaluate_columns",

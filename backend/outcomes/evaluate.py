@@ -283,6 +283,23 @@ def evaluate_columns(ats: Sequence[int], values: Sequence[float], doses: Sequenc
     return [_judge(series, plan, {}, *anchor) for anchor in _anchors(doses, plan.anchor)]
 
 
+def decided_from(doses: Sequence[Dose], rule: Rule, last: int) -> int | None:
+    """The earliest time (microseconds since the epoch) that the verdicts of the last `last`
+    anchors look at: the start of their baseline spans (or of their windows, were one to
+    start before its baseline reference). None when there is no anchor.
+
+    Points before it change none of those verdicts, follow-ups and trajectories included, so
+    a reader that shows only the latest verdicts may leave those points out; the verdicts of
+    the earlier anchors are then not to be used.
+    """
+    plan = plan_for(rule)
+    anchors = _anchors(doses, plan.anchor)[-last:] if last > 0 else []
+    if not anchors:
+        return None
+    return min(min(base_ref - plan.span, anchor + min(plan.start, 0))
+               for _dose, base_ref, anchor, _next, _ids in anchors)
+
+
 #: A patient without points, as columns.
 NO_COLUMNS: tuple = ((), (), None, None)
 

@@ -15,6 +15,7 @@ from backend.outcomes import (
     Dose,
     Rule,
     ScorePoint,
+    decided_from,
     evaluate,
     evaluate_cohort,
     evaluate_columns,
@@ -194,6 +195,29 @@ def test_points_given_as_columns_give_the_verdicts_the_points_give(patients, dat
     for group_by in ("none", "arm_period"):
         assert (summarize(lean_verdicts, group_by=group_by).to_dict()
                 == summarize(expected, group_by=group_by).to_dict())
+
+
+@SETTINGS
+@given(patients(), rule_dicts(), st.integers(1, 4), st.integers(0, 3))
+def test_points_before_decided_from_change_none_of_the_last_verdicts(patient, data, last,
+                                                                     early):
+    points, doses = patient
+    rule = Rule.from_dict(data)
+    # Also answers long before the doses, which the cut must be free to leave out, and
+    # answers right at the start of each dose's baseline span, which it must keep.
+    span = timedelta(hours=data["baseline"]["span_hours"])
+    points = points + [ScorePoint(T0 - timedelta(days=30 + k), 5 + k) for k in range(early)]
+    points += [ScorePoint(d.at - span, 7 + i % 3) for i, d in enumerate(doses)]
+    expected = evaluate(points, doses, rule)
+    cut = decided_from(doses, rule, last)
+    assert (cut is None) == (not expected)
+    if cut is None:
+        return
+    kept = [p for p in points if to_micros(p.at) >= cut]
+    cut_verdicts = evaluate(kept, doses, rule)
+    assert len(cut_verdicts) == len(expected)
+    assert cut_verdicts[-last:] == expected[-last:]
+    assert [v.to_dict() for v in cut_verdicts[-last:]] == [v.to_dict() for v in expected[-last:]]
 
 
 def test_columns_must_be_of_one_length():
