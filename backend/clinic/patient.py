@@ -3,8 +3,9 @@
 The page must stay fast for a patient with years of daily answers (issue #6: 2 years x 4
 instruments, 30 doses, at most 10x a bare page), so:
 
-- every dose is judged on the full score series (the outcomes core needs it), but the series
-  is read as bare tuples in one statement (the view pauses the garbage collector);
+- a rule's series is read from where the verdicts shown need it (``outcomes.decided_from``),
+  as the driver's bare tuples in one statement, and judged as columns of integer times;
+  datetimes are made only for the points the charts show;
 - only the latest verdicts shown are turned into dicts and sentences;
 - the answers table is paged (newest first, ``ANSWERS_PER_PAGE`` a page) with one indexed
   range per instrument, so a page costs the same on day 10 and on day 700;
@@ -19,21 +20,20 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import groupby
 from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Integer,
-    String,
     bindparam,
     func,
     literal,
     null,
-    or_,
     select,
-    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -44,8 +44,9 @@ from ..charts import Band, BandBin, Line, Marker, Point, line_chart
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 from ..instruments.service import registry
-from ..outcomes import ScorePoint, evaluate
-from ..outcomes.model import Dose
+from ..outcomes import Rule as RuleSpec
+from ..outcomes import ScorePoint, decided_from, evaluate_columns
+from ..outcomes.model import Dose, from_micros, to_micros
 from ..patients import service as patients
 from ..patients.models import Alert, Patient
 from ..rules import evaluation
@@ -89,6 +90,19 @@ ALERTS = (select(Alert.id, Alert.message, Alert.created_at, Alert.acknowledged_a
           .where(Alert.patient_id == bindparam("patient")).order_by(Alert.created_at.desc()))
 
 
+#: Row tags: ``_PARTS * n + part`` for pair n (see ``_series_statement``).
+_PARTS = 4
+_MAIN, _SHOWN, _LATEST, _COUNT = 0, 1, 2, 3
+_TAG = _AT = itemgetter(0)
+_TAG_AT = itemgetter(0, 1)
+_SQLITE_BOOLEANS = {0: False, 1: True, None: None}
+#: Read from here to read a whole series.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+#: Reads start this much before the time they need: the cut is made exactly in Python, so a
+#: time stored in another text form than SQLAlchemy's (compared as text by SQLite) is never
+#: lost at the edge.
+SLACK = timedelta(days=1)
+
 def dose_label(t) -> str:
     """A dose in words (``t``: a Treatment or a row of its columns)."""
     parts = [f"{t.drug} {t.dose:g} {t.dose_unit} {t.route}"]
@@ -110,64 +124,127 @@ def _pair_filter(n: int):
 
 
 @lru_cache(maxsize=64)
-def _series_statement(windowed: tuple[bool, ...], sqlite: bool):
-    """A UNION ALL of one indexed range per (instrument, score) pair, built once per shape.
+def _series_statement(lean: tuple[bool, ...]):
+    """A UNION ALL of index ranges per (instrument, score) pair, built once per shape.
 
-    Each part is tagged with the pair's position (not its names: fewer strings to make per
-    row). A windowed pair reads only from ``since_<n>`` on, plus its latest point whenever
-    that is older, and adds one row tagged ``-1 - n`` whose value is its length. Values are
-    bound per call: ``clinic``, ``patient``, ``inst_<n>``, ``score_<n>``, ``since_<n>``.
+    Every row is (tag, at, value, in_window), tagged ``4 * n + part`` for pair n:
+
+    - part 0: the points from ``from_<n>`` on. For a lean pair only time and value, straight
+      from the covering series index (in_window NULL: its rule does not look at it);
+    - part 1, lean pairs only: the points from ``since_<n>`` on again, with in_window, for
+      the chart;
+    - part 2: the latest point (time and value), part 3: one row whose value is the series'
+      length; both read the index alone.
+
+    Values are bound per call: ``clinic``, ``patient``, ``inst_<n>``, ``score_<n>``,
+    ``from_<n>``, ``since_<n>``.
     """
-    at = type_coerce(ScoreValue.at, String) if sqlite else ScoreValue.at
     parts = []
-    for n, window in enumerate(windowed):
-        part = select(literal(n, Integer).label("n"), at.label("at"), ScoreValue.value,
-                      ScoreValue.assessment_id, ScoreValue.in_window).where(*_pair_filter(n))
-        if window:
-            latest = select(func.max(ScoreValue.at)).where(*_pair_filter(n)).scalar_subquery()
-            part = part.where(or_(ScoreValue.at >= bindparam(f"since_{n}", type_=UTCDateTime),
-                                  ScoreValue.at == latest))
-            parts.append(select(literal(-1 - n, Integer), null(), func.count(), null(), null())
-                         .where(*_pair_filter(n)))
-        parts.append(part)
-    return union_all(*parts) if len(parts) > 1 else parts[0]
+    for n, is_lean in enumerate(lean):
+        tag = _PARTS * n
+
+        def part(part_no, *columns, n=n, tag=tag):
+            return select(literal(tag + part_no, Integer).label("tag"), *columns
+                          ).where(*_pair_filter(n))
+
+        def after(name, n=n):
+            return ScoreValue.at >= bindparam(f"{name}_{n}", type_=UTCDateTime)
+
+        full = (ScoreValue.at, ScoreValue.value, ScoreValue.in_window)
+        if is_lean:
+            parts.append(part(_MAIN, ScoreValue.at, ScoreValue.value, null()).where(after("from")))
+            parts.append(part(_SHOWN, *full).where(after("since")))
+        else:
+            parts.append(part(_MAIN, *full).where(after("from")))
+        latest = select(func.max(ScoreValue.at)).where(*_pair_filter(n)).scalar_subquery()
+        parts.append(part(_LATEST, ScoreValue.at, ScoreValue.value, null())
+                     .where(ScoreValue.at == latest))
+        parts.append(part(_COUNT, null(), func.count(), null()))
+    return union_all(*parts)
 
 
-def patient_series(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]],
-                   since: dict[tuple[str, str], datetime] | None = None
-                   ) -> tuple[dict[tuple[str, str], list[ScorePoint]], dict[tuple[str, str], int]]:
-    """One patient's score series for several (instrument, score) pairs, and their lengths.
+class Read(NamedTuple):
+    """How one pair's series is read: its points from ``start`` on (``EARLIEST``: all of
+    them), with their in_window unless ``lean`` (then the chart's points are read again with
+    it)."""
 
-    A pair named in ``since`` is read only from that time on (plus its latest point when
-    that is older), and its length is counted in SQL; the others are read whole. One
-    statement. On SQLite the time column is read as text and parsed with ``fromisoformat``
-    (several times faster than generic type processing).
+    start: datetime
+    lean: bool = False
+
+
+class Series(NamedTuple):
+    """One pair's score series as the page needs it.
+
+    ``ats`` (microseconds since the epoch), ``values`` and ``in_window`` (None for a lean
+    read) are the points read, as columns in time order for ``evaluate_columns``; ``shown``
+    the points from the chart's start on (all of them without one), ``latest`` the last
+    point and ``count`` the length of the whole series.
     """
-    out: dict[tuple[str, str], list[ScorePoint]] = {pair: [] for pair in pairs}
-    if not pairs:
-        return out, {}
-    since = since or {}
-    sqlite = db.engine.dialect.name == "sqlite"
-    values = {"clinic": clinic_id, "patient": patient_id}
+
+    ats: list[int]
+    values: tuple
+    in_window: tuple | None
+    shown: list[ScorePoint]
+    latest: ScorePoint | None
+    count: int
+
+
+def patient_series(clinic_id: int, patient_id: int, reads: dict[tuple[str, str], Read],
+                   since: datetime | None) -> dict[tuple[str, str], Series]:
+    """One patient's score series for several (instrument, score) pairs, in one statement.
+
+    ``reads`` says how each pair is read, ``since`` is the charts' start (None: the charts
+    show everything). Rows stay the driver's plain tuples: times become integer
+    microseconds column-wise (``evaluation.micros_column``), and datetimes are made only for
+    the points a chart shows.
+    """
+    if not reads:
+        return {}
+    pairs = list(reads)
+    values: dict = {"clinic": clinic_id, "patient": patient_id}
     for n, pair in enumerate(pairs):
         values[f"inst_{n}"], values[f"score_{n}"] = pair
-        if pair in since:
-            values[f"since_{n}"] = since[pair]
-    windowed = tuple(pair in since for pair in pairs)
-    rows = db.session.connection().execute(_series_statement(windowed, sqlite), values).all()
-    lists = [out[pair] for pair in pairs]
-    counted: dict[int, int] = {}
-    parse = datetime.fromisoformat if sqlite else None
-    for n, when, value, assessment_id, in_window in rows:
-        if n < 0:
-            counted[-1 - n] = int(value)
-        elif parse:
-            lists[n].append(ScorePoint(parse(when + "+00:00"), value, assessment_id, in_window))
+        values[f"from_{n}"] = reads[pair].start
+        if reads[pair].lean:
+            values[f"since_{n}"] = since - SLACK
+    rows = evaluation.driver_execute(
+        _series_statement(tuple(reads[pair].lean for pair in pairs)), values)
+    rows.sort(key=_TAG_AT)  # stable: equal times keep the index's order
+    found = {tag: list(group) for tag, group in groupby(rows, _TAG)}
+    sqlite = db.engine.dialect.name == "sqlite"
+    out = {}
+    for n, pair in enumerate(pairs):
+        tag = _PARTS * n
+        latest = _points(found.get(tag + _LATEST, [])[-1:], sqlite)
+        count = int(found[tag + _COUNT][0][2])
+        main = found.get(tag + _MAIN, [])
+        ats, series_values, windows = [], (), None
+        if main:
+            _, times, series_values, windows = zip(*main, strict=True)
+            ats = evaluation.micros_column(times)
+        if reads[pair].lean:
+            windows = None
+            shown = _points(found.get(tag + _SHOWN, []), sqlite)
+            shown = shown[bisect_left(shown, since, key=_AT):]
         else:
-            lists[n].append(ScorePoint(when, value, assessment_id, in_window))
-    for points in lists:
-        points.sort(key=itemgetter(0))
-    return out, {pair: counted.get(n, len(lists[n])) for n, pair in enumerate(pairs)}
+            if sqlite and windows:
+                windows = tuple(map(_SQLITE_BOOLEANS.__getitem__, windows))
+            start = 0 if since is None else bisect_left(ats, to_micros(since))
+            shown = [ScorePoint(from_micros(at), value, None, window) for at, value, window
+                     in zip(ats[start:], series_values[start:], windows[start:], strict=True)
+                     ] if main else []
+        out[pair] = Series(ats, series_values, windows, shown, latest[0] if latest else None,
+                           count)
+    return out
+
+
+def _points(rows, sqlite: bool) -> list[ScorePoint]:
+    """Rows of (tag, at, value, in_window) as ScorePoints in UTC."""
+    if sqlite:
+        return [ScorePoint(datetime.fromisoformat(at).replace(tzinfo=UTC), value, None,
+                           _SQLITE_BOOLEANS[window]) for _tag, at, value, window in rows]
+    return [ScorePoint(at.astimezone(UTC), value, None, window)
+            for _tag, at, value, window in rows]
 
 
 def _rule_for(instrument_id: str, current: list[Rule], wanted: str | None) -> Rule | None:
@@ -214,29 +291,49 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
             continue
         rule = _rule_for(instrument.id, current, rule_choice.get(instrument.id))
         score_def = instrument.score_def(rule.score_id) if rule else instrument.primary_score
-        wanted.append((instrument, rule, score_def))
-    # Rules judge every dose on the whole series; a score without a rule only needs what
-    # its chart shows.
-    pairs = [(i.id, sd.id) for i, _r, sd in wanted]
-    since = {(i.id, sd.id): x_range[0] for i, r, sd in wanted if r is None} if x_range else {}
-    series, counts = patient_series(clinic_id, patient.id, pairs, since)
+        spec = evaluation.rule_spec(rule) if rule else None
+        wanted.append((instrument, rule, score_def, spec))
+    # A rule's series is read from where the verdicts shown need it (in_window only when
+    # the rule looks at it); a score without a rule only needs what its chart shows.
+    pairs = [(i.id, sd.id) for i, _r, sd, _spec in wanted]
+    since = x_range[0] if x_range else None
+    last = None if all_verdicts else VERDICTS_SHOWN
+    reads = {(i.id, sd.id): _read(spec, doses, since, last) for i, _r, sd, spec in wanted}
+    series = patient_series(clinic_id, patient.id, reads, since)
+    judged = {(i.id, sd.id): evaluate_columns(series[(i.id, sd.id)].ats,
+                                              series[(i.id, sd.id)].values, doses, spec,
+                                              in_window=series[(i.id, sd.id)].in_window)
+              for i, _r, sd, spec in wanted if spec is not None}
+    # The chart's baseline line is the latest verdict's that has one; when none of the
+    # verdicts shown has one, it may be older than the read: read that series whole.
+    again = {pair: reads[pair]._replace(start=EARLIEST) for pair, verdicts in judged.items()
+             if reads[pair].start > EARLIEST and len(verdicts) > VERDICTS_SHOWN
+             and all(v.baseline is None for v in verdicts[-VERDICTS_SHOWN:])}
+    if again:
+        series |= patient_series(clinic_id, patient.id, again, since)
+        for i, _r, sd, spec in wanted:
+            if (i.id, sd.id) in again:
+                whole = series[(i.id, sd.id)]
+                judged[(i.id, sd.id)] = evaluate_columns(whole.ats, whole.values, doses, spec,
+                                                         in_window=whole.in_window)
     first_dose = treatments[0].given_at if treatments else None
-    ranges = {pair: x_range or chart_range(series[pair], markers, x_range) for pair in pairs}
+    ranges = {pair: x_range or chart_range(series[pair].shown, markers, x_range)
+              for pair in pairs}
     bands = {}
     if first_dose is not None and pairs:
         bands = reference.cohort_bands(clinic_id, patient.id, pairs, first_dose,
                                        min(r[0] for r in ranges.values()),
                                        max(r[1] for r in ranges.values()))
-    items = reference.item_changes(patient.id, [i for i, _r, _sd in wanted
+    items = reference.item_changes(patient.id, [i for i, _r, _sd, _spec in wanted
                                                 if len(i.items) > 1], first_dose)
     page = _Page(doses, markers, current, tz, all_verdicts,
                  given,
                  first_dose)
     domains = [_domain(page, instrument, rule, score_def, series[(instrument.id, score_def.id)],
-                       counts[(instrument.id, score_def.id)],
+                       judged.get((instrument.id, score_def.id)),
                        ranges[(instrument.id, score_def.id)],
                        bands.get((instrument.id, score_def.id), []), items.get(instrument.id))
-               for instrument, rule, score_def in wanted]
+               for instrument, rule, score_def, _spec in wanted]
     side = _side_effects(patient, treatments, known) if SIDE_EFFECTS in present else {}
     alerts = db.session.execute(ALERTS, own).all()
     answers = answer_page(patient, sorted(present), answers_page, tz)
@@ -249,6 +346,22 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
             "given": page.given, "first_dose": first_dose,
             "first_dose_text": when_text(first_dose, tz)[:-6] if first_dose else None,
             "band_patients": reference.BAND_PATIENTS, "band_min": trends.MIN_PATIENTS}
+
+
+def _read(spec: RuleSpec | None, doses: list[Dose], since: datetime | None,
+          last: int | None) -> Read:
+    """How a score's series is read: from the charts' start (``since``, None for all) and,
+    under a rule, from what the ``last`` verdicts need (None: all of them; see
+    ``outcomes.decided_from``). Lean when the rule does not look at in_window."""
+    if since is None:
+        return Read(EARLIEST)
+    if spec is None:
+        return Read(since - SLACK)
+    cut = decided_from(doses, spec, last) if last else None
+    start = EARLIEST if cut is None else from_micros(cut) - SLACK
+    if spec.require_in_window:
+        return Read(min(start, since - SLACK))
+    return Read(start, lean=True)
 
 
 def chart_range(points: list[ScorePoint], markers: list[Marker],
@@ -282,11 +395,15 @@ class _Page:
     first_dose: datetime | None
 
 
-def _domain(page: _Page, instrument, rule: Rule | None, score_def, points: list[ScorePoint],
-            count: int, x_range: tuple[datetime, datetime] | None,
+def _domain(page: _Page, instrument, rule: Rule | None, score_def, series: Series,
+            judged: list | None, x_range: tuple[datetime, datetime] | None,
             band: list[trends.BandWeek], items: dict | None) -> dict:
     """One instrument's section: verdicts (the latest ones as sentences), the chart with the
     cohort band, and the items that changed most.
+
+    ``judged`` are the rule's verdicts, one per anchor; unless all are shown, only the last
+    ``VERDICTS_SHOWN`` (and the chart's baseline) are sure to have been judged on every point
+    they need (see ``_read``).
 
     Table cells are written here as text (times, hours, marks) so the template only prints.
     """
@@ -294,14 +411,12 @@ def _domain(page: _Page, instrument, rule: Rule | None, score_def, points: list[
     verdicts, baseline, threshold, total = [], None, None, 0
     words = rule_label(rule) if rule else None
     if rule is not None:
-        judged = evaluate(points, page.doses, evaluation.rule_spec(rule))
         total = len(judged)
         baseline = next((v.baseline for v in reversed(judged) if v.baseline is not None), None)
         threshold = threshold_value(rule.definition, baseline)
         for v in judged if page.all_verdicts else judged[-VERDICTS_SHOWN:]:
             verdicts.append(_verdict_row(v, label, words, page))
-    start = 0 if x_range is None else bisect_left(points, x_range[0], key=itemgetter(0))
-    shown = points[start:]
+    shown = series.shown
     unit = "" if score_def.unit == "{score}" else score_def.unit
     first = page.first_dose
     chart_band = None
@@ -324,9 +439,9 @@ def _domain(page: _Page, instrument, rule: Rule | None, score_def, points: list[
         "instrument": instrument, "score": score_def, "label": label, "rule": rule,
         "rule_label": words,
         "rules": [r for r in page.current if r.instrument_id == instrument.id],
-        "svg": svg, "count": count, "shown": len(shown),
+        "svg": svg, "count": series.count, "shown": len(shown),
         "out_of_window": sum(1 for p in shown if p.in_window is False),
-        "latest": points[-1] if points else None, "verdicts": verdicts,
+        "latest": series.latest, "verdicts": verdicts,
         "verdict_count": total, "band": drawn, "band_summary": trends.band_summary(drawn),
         "changed": _items_shown(items, page.tz)}
 

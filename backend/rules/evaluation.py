@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import groupby, repeat
 from operator import floordiv, itemgetter, sub
 
@@ -104,6 +105,42 @@ def driver_rows(query) -> list[tuple]:
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(compiled.string, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=64)
+def _compiled(statement, dialect) -> tuple[str, tuple | None, dict, dict]:
+    """A Core statement compiled once per dialect: (SQL, positional names or None, the values
+    it carries itself, bind processors by name)."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup) if dialect.positional else None
+    own, processors = {}, {}
+    for bind, name in compiled.bind_names.items():
+        if not bind.required:
+            own[name] = bind.effective_value
+        processor = bind.type.bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    return compiled.string, names, own, processors
+
+
+def driver_execute(statement, values: dict) -> list[tuple]:
+    """Every row of a Core select with bind parameters, as the driver's plain tuples.
+
+    As `driver_rows`, for a statement built once and run with new ``values`` each time: it is
+    compiled once per dialect, and the values go through their types' bind processing (a
+    UTCDateTime becomes SQLite's text, for example).
+    """
+    connection = db.session.connection()
+    sql, names, params, processors = _compiled(statement, connection.dialect)
+    params = {**params, **values}
+    for name, processor in processors.items():
+        params[name] = processor(params[name])
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, params if names is None else tuple(params[name] for name in names))
         return cursor.fetchall()
     finally:
         cursor.close()
