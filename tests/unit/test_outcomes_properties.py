@@ -220,6 +220,28 @@ def test_points_before_decided_from_change_none_of_the_last_verdicts(patient, da
     assert [v.to_dict() for v in cut_verdicts[-last:]] == [v.to_dict() for v in expected[-last:]]
 
 
+@SETTINGS
+@given(awkward_patients(), rule_dicts(), st.booleans())
+def test_follow_up_dicts_are_the_rows_dicts(patient, data, sd):
+    """to_dict() builds follow-up and trajectory rows column-wise: the same as each row's
+    to_dict(), key order included, for points given as ScorePoints and as columns."""
+    points, doses = patient
+    if sd:
+        data = {**data, "sd": 2.5, "reliability": 0.8}
+    rule = Rule.from_dict(data)
+    ordered = sorted(points, key=lambda p: (p.at, repr(p.value)))
+    given_as_columns = evaluate_columns(
+        [to_micros(p.at) for p in ordered], [p.value for p in ordered], doses, rule,
+        in_window=[p.in_window for p in ordered])
+    for verdict in evaluate(points, doses, rule) + given_as_columns:
+        data = verdict.to_dict()
+        for name, rows in (("followups", verdict.followups),
+                           ("trajectory", verdict.trajectory)):
+            expected = [row.to_dict() for row in rows]
+            assert data[name] == expected
+            assert [list(row) for row in data[name]] == [list(row) for row in expected]
+
+
 def test_columns_must_be_of_one_length():
     rule = Rule.from_dict({"name": "r", "instrument": "i", "score": "s",
                            "direction": "lower_is_better", "window": {"start_hours": 0,
