@@ -129,10 +129,11 @@ def _series_statement(lean: tuple[bool, ...]):
 
     Every row is (tag, at, value, in_window), tagged ``4 * n + part`` for pair n:
 
-    - part 0: the points from ``from_<n>`` on. For a lean pair only time and value, straight
-      from the covering series index (in_window NULL: its rule does not look at it);
-    - part 1, lean pairs only: the points from ``since_<n>`` on again, with in_window, for
-      the chart;
+    - part 0: the points from ``from_<n>`` on. For a lean pair only those before
+      ``since_<n>``, and only time and value, straight from the covering series index
+      (in_window NULL: its rule does not look at it);
+    - part 1, lean pairs only: the points from ``since_<n>`` on, with in_window, for the
+      chart (and the rule);
     - part 2: the latest point (time and value), part 3: one row whose value is the series'
       length; both read the index alone.
 
@@ -152,7 +153,8 @@ def _series_statement(lean: tuple[bool, ...]):
 
         full = (ScoreValue.at, ScoreValue.value, ScoreValue.in_window)
         if is_lean:
-            parts.append(part(_MAIN, ScoreValue.at, ScoreValue.value, null()).where(after("from")))
+            parts.append(part(_MAIN, ScoreValue.at, ScoreValue.value, null())
+                         .where(after("from"), ~after("since")))
             parts.append(part(_SHOWN, *full).where(after("since")))
         else:
             parts.append(part(_MAIN, *full).where(after("from")))
@@ -218,13 +220,16 @@ def patient_series(clinic_id: int, patient_id: int, reads: dict[tuple[str, str],
         latest = _points(found.get(tag + _LATEST, [])[-1:], sqlite)
         count = int(found[tag + _COUNT][0][2])
         main = found.get(tag + _MAIN, [])
+        if reads[pair].lean:  # the rule's points are the two parts together
+            recent = found.get(tag + _SHOWN, [])
+            main = main + recent
         ats, series_values, windows = [], (), None
         if main:
             _, times, series_values, windows = zip(*main, strict=True)
             ats = evaluation.micros_column(times)
         if reads[pair].lean:
             windows = None
-            shown = _points(found.get(tag + _SHOWN, []), sqlite)
+            shown = _points(recent, sqlite)
             shown = shown[bisect_left(shown, since, key=_AT):]
         else:
             if sqlite and windows:
