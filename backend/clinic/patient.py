@@ -603,7 +603,11 @@ def _side_effects(patient: Patient, treatments: list, known) -> dict[int, list]:
             continue
         owner = treatments[i]
         cells = [c for c in _answer_cells(instrument, answers) if c["value"]]
+        # (effect, level, separator): the template needs no loop.last (whose loop object
+        # Jinja then builds for every enclosing loop too, i.e. for every dose row)
         out[owner.id].append({"at": at, "hours": (at - owner.given_at).total_seconds() / 3600,
                               "effects": [(c["text"].split(" (")[0], c["shown"].split("(")[-1]
-                                           .rstrip(")").lower()) for c in cells]})
+                                           .rstrip(")").lower(),
+                                           ", " if k < len(cells) - 1 else "")
+                                          for k, c in enumerate(cells)]})
     return out
