@@ -126,24 +126,23 @@ def _compiled(statement, dialect) -> tuple[str, tuple | None, dict, dict]:
     return compiled.string, names, own, processors
 
 
-def driver_execute(statement, values: dict) -> list[tuple]:
-    """Every row of a Core select with bind parameters, as the driver's plain tuples.
+def driver_execute(statement, values: dict) -> list:
+    """Every row of a Core select with bind parameters, as plain rows: no result processing.
 
-    As `driver_rows`, for a statement built once and run with new ``values`` each time: it is
-    compiled once per dialect, and the values go through their types' bind processing (a
-    UTCDateTime becomes SQLite's text, for example).
+    For a statement built once and run with new ``values`` each time: it is compiled once
+    per dialect, the values go through their types' bind processing (a UTCDateTime becomes
+    SQLite's text, for example), and the columns come back as the driver hands them over
+    (see `driver_rows`). Runs through the connection, so engine events (statement counts,
+    logging) see it.
     """
     connection = db.session.connection()
     sql, names, params, processors = _compiled(statement, connection.dialect)
     params = {**params, **values}
     for name, processor in processors.items():
         params[name] = processor(params[name])
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, params if names is None else tuple(params[name] for name in names))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    if names is not None:
+        params = tuple(params[name] for name in names)
+    return connection.exec_driver_sql(sql, params).fetchall()
 
 
 def _booleans(column: tuple) -> tuple:
