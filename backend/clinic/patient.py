@@ -46,7 +46,7 @@ from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 from ..instruments.service import registry
 from ..outcomes import Rule as RuleSpec
-from ..outcomes import ScorePoint, decided_from, evaluate_columns
+from ..outcomes import ScorePoint, count_anchors, decided_from, evaluate_columns
 from ..outcomes.model import Dose, from_micros, to_micros
 from ..patients import service as patients
 from ..patients.models import Alert, Patient
@@ -316,28 +316,26 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
         spec = evaluation.rule_spec(rule) if rule else None
         wanted.append((instrument, rule, score_def, spec))
     # A rule's series is read from where the verdicts shown need it (in_window only when
-    # the rule looks at it); a score without a rule only needs what its chart shows.
+    # the rule looks at it), and only those verdicts are judged; a score without a rule
+    # only needs what its chart shows.
     pairs = [(i.id, sd.id) for i, _r, sd, _spec in wanted]
+    specs = {(i.id, sd.id): spec for i, _r, sd, spec in wanted if spec is not None}
     since = x_range[0] if x_range else None
     last = None if all_verdicts else VERDICTS_SHOWN
-    reads = {(i.id, sd.id): _read(spec, doses, since, last) for i, _r, sd, spec in wanted}
+    reads = {pair: _read(specs.get(pair), doses, since, last) for pair in pairs}
     series = patient_series(clinic_id, patient.id, reads, since)
-    judged = {(i.id, sd.id): evaluate_columns(series[(i.id, sd.id)].ats,
-                                              series[(i.id, sd.id)].values, doses, spec,
-                                              in_window=series[(i.id, sd.id)].in_window)
-              for i, _r, sd, spec in wanted if spec is not None}
-    # The chart's baseline line is the latest verdict's that has one; when none of the
-    # verdicts shown has one, it may be older than the read: read that series whole.
-    again = {pair: reads[pair]._replace(start=EARLIEST) for pair, verdicts in judged.items()
-             if reads[pair].start > EARLIEST and len(verdicts) > VERDICTS_SHOWN
-             and all(v.baseline is None for v in verdicts[-VERDICTS_SHOWN:])}
+    judged = {pair: _judged(series[pair], doses, spec, last) for pair, spec in specs.items()}
+    totals = {pair: count_anchors(doses, spec) for pair, spec in specs.items()}
+    # The chart's baseline line is the latest verdict's that has one. When none of those
+    # judged has one, judge every dose, on the whole series (read again if it was cut).
+    older = [pair for pair, verdicts in judged.items()
+             if len(verdicts) < totals[pair] and all(v.baseline is None for v in verdicts)]
+    again = {pair: reads[pair]._replace(start=EARLIEST) for pair in older
+             if reads[pair].start > EARLIEST}
     if again:
         series |= patient_series(clinic_id, patient.id, again, since)
-        for i, _r, sd, spec in wanted:
-            if (i.id, sd.id) in again:
-                whole = series[(i.id, sd.id)]
-                judged[(i.id, sd.id)] = evaluate_columns(whole.ats, whole.values, doses, spec,
-                                                         in_window=whole.in_window)
+    for pair in older:
+        judged[pair] = _judged(series[pair], doses, specs[pair], None)
     first_dose = treatments[0].given_at if treatments else None
     ranges = {pair: x_range or chart_range(series[pair].shown, markers, x_range)
               for pair in pairs}
@@ -353,6 +351,7 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
                  first_dose)
     domains = [_domain(page, instrument, rule, score_def, series[(instrument.id, score_def.id)],
                        judged.get((instrument.id, score_def.id)),
+                       totals.get((instrument.id, score_def.id), 0),
                        ranges[(instrument.id, score_def.id)],
                        bands.get((instrument.id, score_def.id), []), items.get(instrument.id))
                for instrument, rule, score_def, _spec in wanted]
@@ -368,6 +367,12 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
             "given": page.given, "first_dose": first_dose,
             "first_dose_text": when_text(first_dose, tz)[:-6] if first_dose else None,
             "band_patients": reference.BAND_PATIENTS, "band_min": trends.MIN_PATIENTS}
+
+
+def _judged(series: Series, doses: list[Dose], spec: RuleSpec, last: int | None) -> list:
+    """The verdicts of the last ``last`` anchors (None: all), judged on the points read."""
+    return evaluate_columns(series.ats, series.values, doses, spec,
+                            in_window=series.in_window, last=last)
 
 
 def _read(spec: RuleSpec | None, doses: list[Dose], since: datetime | None,
@@ -418,22 +423,21 @@ class _Page:
 
 
 def _domain(page: _Page, instrument, rule: Rule | None, score_def, series: Series,
-            judged: list | None, x_range: tuple[datetime, datetime] | None,
+            judged: list | None, total: int, x_range: tuple[datetime, datetime] | None,
             band: list[trends.BandWeek], items: dict | None) -> dict:
     """One instrument's section: verdicts (the latest ones as sentences), the chart with the
     cohort band, and the items that changed most.
 
-    ``judged`` are the rule's verdicts, one per anchor; unless all are shown, only the last
-    ``VERDICTS_SHOWN`` (and the chart's baseline) are sure to have been judged on every point
-    they need (see ``_read``).
+    ``judged`` are the rule's latest verdicts (all of them when all are shown, or when the
+    chart's baseline is older than the latest ``VERDICTS_SHOWN``), ``total`` how many
+    anchors the rule has.
 
     Table cells are written here as text (times, hours, marks) so the template only prints.
     """
     label = domain_label(instrument, score_def)
-    verdicts, baseline, threshold, total = [], None, None, 0
+    verdicts, baseline, threshold = [], None, None
     words = rule_label(rule) if rule else None
     if rule is not None:
-        total = len(judged)
         baseline = next((v.baseline for v in reversed(judged) if v.baseline is not None), None)
         threshold = threshold_value(rule.definition, baseline)
         for v in judged if page.all_verdicts else judged[-VERDICTS_SHOWN:]:

@@ -18,6 +18,7 @@ from backend.outcomes.cohort import (
 from backend.outcomes.crossover import CarryoverRow, carryover
 from backend.outcomes.evaluate import (
     TRAJECTORY_HOURS,
+    count_anchors,
     decided_from,
     evaluate,
     evaluate_cohort,
@@ -64,6 +65,7 @@ __all__ = [
     "TimepointStat",
     "Window",
     "carryover",
+    "count_anchors",
     "decided_from",
     "evaluate",
     "evaluate_cohort",

@@ -15,6 +15,7 @@ from backend.outcomes import (
     Dose,
     Rule,
     ScorePoint,
+    count_anchors,
     decided_from,
     evaluate,
     evaluate_cohort,
@@ -213,11 +214,15 @@ def test_points_before_decided_from_change_none_of_the_last_verdicts(patient, da
     assert (cut is None) == (not expected)
     if cut is None:
         return
-    kept = [p for p in points if to_micros(p.at) >= cut]
+    kept = sorted((p for p in points if to_micros(p.at) >= cut), key=lambda p: p.at)
     cut_verdicts = evaluate(kept, doses, rule)
-    assert len(cut_verdicts) == len(expected)
+    assert len(cut_verdicts) == len(expected) == count_anchors(doses, rule)
     assert cut_verdicts[-last:] == expected[-last:]
     assert [v.to_dict() for v in cut_verdicts[-last:]] == [v.to_dict() for v in expected[-last:]]
+    # What a page does: judge only those anchors, on those points, given as columns.
+    judged = evaluate_columns([to_micros(p.at) for p in kept], [p.value for p in kept], doses,
+                              rule, in_window=[p.in_window for p in kept], last=last)
+    assert judged == expected[-last:]
 
 
 @SETTINGS
