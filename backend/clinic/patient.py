@@ -473,8 +473,17 @@ def _domain(page: _Page, instrument, rule: Rule | None, score_def, series: Serie
 
 
 def _verdict_row(v, label: str, words: str, page: _Page) -> dict:
-    """One verdict as the API gives it, plus the table's cells and its sentence."""
-    d = v.to_dict(trajectory=False)
+    """One verdict's table cells and sentence.
+
+    The fields the sentence reads are the API's (``AnchorVerdict.to_dict``); the follow-ups
+    are turned into rows only when the sentence reads them (not for a verdict that is not
+    evaluable), and nothing else of the API's shape is built.
+    """
+    d = {"verdict": v.verdict, "reason": v.reason, "baseline": v.baseline,
+         "onset_hours": v.onset_hours, "duration_hours": v.duration_hours,
+         "censored": v.censored, "anchor_dose_id": v.anchor_dose_id, "drug": v.drug,
+         "followups": (v.view.row_dicts(v.view.window)
+                       if v.view is not None and v.verdict != "not_evaluable" else [])}
     d["sentence"] = verdict_sentence(label, d, words)
     d["words"] = VERDICT_WORDS[d["verdict"]]
     d["mark"] = VERDICT_MARKS[d["verdict"]]
