@@ -111,6 +111,7 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 #: lost at the edge.
 SLACK = timedelta(days=1)
 
+
 def dose_label(t) -> str:
     """A dose in words (``t``: a Treatment or a row of its columns)."""
     parts = [f"{t.drug} {t.dose:g} {t.dose_unit} {t.route}"]
@@ -175,8 +176,7 @@ def _series_statement(lean: tuple[bool, ...]):
 
 class Read(NamedTuple):
     """How one pair's series is read: its points from ``start`` on (``EARLIEST``: all of
-    them), with their in_window unless ``lean`` (then the chart's points are read again with
-    it)."""
+    them), with their in_window unless ``lean`` (then only the chart's points carry it)."""
 
     start: datetime
     lean: bool = False
@@ -204,9 +204,9 @@ def patient_series(clinic_id: int, patient_id: int, reads: dict[tuple[str, str],
     """One patient's score series for several (instrument, score) pairs, in one statement.
 
     ``reads`` says how each pair is read, ``since`` is the charts' start (None: the charts
-    show everything). Rows stay the driver's plain tuples: times become integer
-    microseconds column-wise (``evaluation.micros_column``), and datetimes are made only for
-    the points a chart shows.
+    show everything). Rows come as the driver hands them over (no result processing): times
+    become integer microseconds column-wise (``evaluation.micros_column``), and datetimes
+    are made only for the points a chart shows.
     """
     if not reads:
         return {}
