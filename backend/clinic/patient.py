@@ -103,7 +103,6 @@ _PARTS = 4
 _MAIN, _SHOWN, _LATEST, _COUNT = 0, 1, 2, 3
 _TAG = _AT = itemgetter(0)
 _TAG_AT = itemgetter(0, 1)
-_SQLITE_BOOLEANS = {0: False, 1: True, None: None}
 #: Read from here to read a whole series.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 #: Reads start this much before the time they need: the cut is made exactly in Python, so a
@@ -241,7 +240,7 @@ def patient_series(clinic_id: int, patient_id: int, reads: dict[tuple[str, str],
             times = _utc(times, sqlite)
             ats = evaluation.micros_column(times)
             if sqlite:
-                windows = tuple(map(_SQLITE_BOOLEANS.__getitem__, windows))
+                windows = _booleans(windows)
             start = 0 if since is None else bisect_left(ats, to_micros(since))
             shown = list(map(ScorePoint, times[start:], series_values[start:],
                              repeat(None), windows[start:]))
@@ -259,13 +258,19 @@ def _utc(times, sqlite: bool) -> list[datetime]:
     return [at.astimezone(UTC) for at in times]
 
 
+def _booleans(column) -> tuple:
+    """A boolean column as SQLite hands it over (0 and 1) as booleans, None kept, as
+    SQLAlchemy's Boolean reads it."""
+    return tuple(None if value is None else bool(value) for value in column)
+
+
 def _points(rows, sqlite: bool) -> list[ScorePoint]:
     """Rows of (tag, at, value, in_window) as ScorePoints in UTC."""
     if not rows:
         return []
     _, times, values, windows = zip(*rows, strict=True)
     if sqlite:
-        windows = map(_SQLITE_BOOLEANS.__getitem__, windows)
+        windows = _booleans(windows)
     return list(map(ScorePoint, _utc(times, sqlite), values, repeat(None), windows))
 
 
