@@ -3,8 +3,9 @@
 The page must stay fast for a patient with years of daily answers (issue #6: 2 years x 4
 instruments, 30 doses, at most 10x a bare page), so:
 
-- every dose is judged on the full score series (the outcomes core needs it), but the series
-  is read as bare tuples in one statement (the view pauses the garbage collector);
+- a rule's series is read from where the verdicts shown need it (``outcomes.decided_from``),
+  as the driver's bare tuples in one statement, and judged as columns of integer times;
+  datetimes are made only for the points the charts show;
 - only the latest verdicts shown are turned into dicts and sentences;
 - the answers table is paged (newest first, ``ANSWERS_PER_PAGE`` a page) with one indexed
   range per instrument, so a page costs the same on day 10 and on day 700;
@@ -19,21 +20,21 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import groupby, repeat
 from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Integer,
-    String,
     bindparam,
     func,
     literal,
     null,
-    or_,
     select,
-    type_coerce,
+    text,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -44,8 +45,9 @@ from ..charts import Band, BandBin, Line, Marker, Point, line_chart
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 from ..instruments.service import registry
-from ..outcomes import ScorePoint, evaluate
-from ..outcomes.model import Dose
+from ..outcomes import Rule as RuleSpec
+from ..outcomes import ScorePoint, count_anchors, decided_from, evaluate_columns
+from ..outcomes.model import Dose, from_micros, to_micros
 from ..patients import service as patients
 from ..patients.models import Alert, Patient
 from ..rules import evaluation
@@ -76,9 +78,16 @@ TREATMENTS = (select(Treatment.id, Treatment.given_at, Treatment.drug, Treatment
                      Treatment.notes, Treatment.updated_at)
               .where(Treatment.patient_id == bindparam("patient"))
               .order_by(Treatment.given_at, Treatment.id))
-INSTRUMENTS = (select(Assessment.instrument_id)
-               .where(Assessment.patient_id == bindparam("patient"))
-               .group_by(Assessment.instrument_id))
+#: The instruments the patient has answered: one index seek per instrument (a loose index
+#: scan), not a pass over every answer as a GROUP BY makes.
+INSTRUMENTS = text("""
+WITH RECURSIVE answered(instrument_id) AS (
+  SELECT min(instrument_id) FROM assessments WHERE patient_id = :patient
+  UNION ALL
+  SELECT (SELECT min(a.instrument_id) FROM assessments a
+          WHERE a.patient_id = :patient AND a.instrument_id > answered.instrument_id)
+  FROM answered WHERE answered.instrument_id IS NOT NULL)
+SELECT instrument_id FROM answered WHERE instrument_id IS NOT NULL""")
 #: The clinic's current rules, as ``rules.list_rules`` orders them.
 RULES = (select(Rule.id, Rule.key, Rule.version, Rule.name, Rule.instrument_id, Rule.score_id,
                 Rule.definition)
@@ -87,6 +96,19 @@ RULES = (select(Rule.id, Rule.key, Rule.version, Rule.name, Rule.instrument_id, 
 #: The patient's safety alerts, newest first (as ``patients.list_alerts``).
 ALERTS = (select(Alert.id, Alert.message, Alert.created_at, Alert.acknowledged_at)
           .where(Alert.patient_id == bindparam("patient")).order_by(Alert.created_at.desc()))
+
+
+#: Row tags: ``_PARTS * n + part`` for pair n (see ``_series_statement``).
+_PARTS = 4
+_MAIN, _SHOWN, _LATEST, _COUNT = 0, 1, 2, 3
+_TAG = _AT = itemgetter(0)
+_TAG_AT = itemgetter(0, 1)
+#: Read from here to read a whole series.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+#: Reads start this much before the time they need: the cut is made exactly in Python, so a
+#: time stored in another text form than SQLAlchemy's (compared as text by SQLite) is never
+#: lost at the edge.
+SLACK = timedelta(days=1)
 
 
 def dose_label(t) -> str:
@@ -110,64 +132,146 @@ def _pair_filter(n: int):
 
 
 @lru_cache(maxsize=64)
-def _series_statement(windowed: tuple[bool, ...], sqlite: bool):
-    """A UNION ALL of one indexed range per (instrument, score) pair, built once per shape.
+def _series_statement(lean: tuple[bool, ...]):
+    """A UNION ALL of index ranges per (instrument, score) pair, built once per shape.
 
-    Each part is tagged with the pair's position (not its names: fewer strings to make per
-    row). A windowed pair reads only from ``since_<n>`` on, plus its latest point whenever
-    that is older, and adds one row tagged ``-1 - n`` whose value is its length. Values are
-    bound per call: ``clinic``, ``patient``, ``inst_<n>``, ``score_<n>``, ``since_<n>``.
+    Every row is (tag, at, value, in_window), tagged ``4 * n + part`` for pair n:
+
+    - part 0: the points from ``from_<n>`` on. For a lean pair only those before
+      ``since_<n>``, and only time and value, straight from the covering series index
+      (in_window NULL: its rule does not look at it);
+    - part 1, lean pairs only: the points from ``since_<n>`` on, with in_window, for the
+      chart (and the rule);
+    - part 2: the latest point (time and value), part 3: one row whose value is the series'
+      length; both read the index alone.
+
+    Values are bound per call: ``clinic``, ``patient``, ``inst_<n>``, ``score_<n>``,
+    ``from_<n>``, ``since_<n>``.
     """
-    at = type_coerce(ScoreValue.at, String) if sqlite else ScoreValue.at
     parts = []
-    for n, window in enumerate(windowed):
-        part = select(literal(n, Integer).label("n"), at.label("at"), ScoreValue.value,
-                      ScoreValue.assessment_id, ScoreValue.in_window).where(*_pair_filter(n))
-        if window:
-            latest = select(func.max(ScoreValue.at)).where(*_pair_filter(n)).scalar_subquery()
-            part = part.where(or_(ScoreValue.at >= bindparam(f"since_{n}", type_=UTCDateTime),
-                                  ScoreValue.at == latest))
-            parts.append(select(literal(-1 - n, Integer), null(), func.count(), null(), null())
-                         .where(*_pair_filter(n)))
-        parts.append(part)
-    return union_all(*parts) if len(parts) > 1 else parts[0]
+    for n, is_lean in enumerate(lean):
+        tag = _PARTS * n
+
+        def part(part_no, *columns, n=n, tag=tag):
+            return select(literal(tag + part_no, Integer).label("tag"), *columns
+                          ).where(*_pair_filter(n))
+
+        def after(name, n=n):
+            return ScoreValue.at >= bindparam(f"{name}_{n}", type_=UTCDateTime)
+
+        full = (ScoreValue.at, ScoreValue.value, ScoreValue.in_window)
+        if is_lean:
+            parts.append(part(_MAIN, ScoreValue.at, ScoreValue.value, null())
+                         .where(after("from"), ~after("since")))
+            parts.append(part(_SHOWN, *full).where(after("since")))
+        else:
+            parts.append(part(_MAIN, *full).where(after("from")))
+        latest = select(func.max(ScoreValue.at)).where(*_pair_filter(n)).scalar_subquery()
+        parts.append(part(_LATEST, ScoreValue.at, ScoreValue.value, null())
+                     .where(ScoreValue.at == latest))
+        parts.append(part(_COUNT, null(), func.count(), null()))
+    return union_all(*parts)
 
 
-def patient_series(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]],
-                   since: dict[tuple[str, str], datetime] | None = None
-                   ) -> tuple[dict[tuple[str, str], list[ScorePoint]], dict[tuple[str, str], int]]:
-    """One patient's score series for several (instrument, score) pairs, and their lengths.
+class Read(NamedTuple):
+    """How one pair's series is read: its points from ``start`` on (``EARLIEST``: all of
+    them), with their in_window unless ``lean`` (then only the chart's points carry it)."""
 
-    A pair named in ``since`` is read only from that time on (plus its latest point when
-    that is older), and its length is counted in SQL; the others are read whole. One
-    statement. On SQLite the time column is read as text and parsed with ``fromisoformat``
-    (several times faster than generic type processing).
+    start: datetime
+    lean: bool = False
+
+
+class Series(NamedTuple):
+    """One pair's score series as the page needs it.
+
+    ``ats`` (microseconds since the epoch), ``values`` and ``in_window`` (None for a lean
+    read) are the points read, as columns in time order for ``evaluate_columns``; ``shown``
+    the points from the chart's start on (all of them without one), ``latest`` the last
+    point and ``count`` the length of the whole series.
     """
-    out: dict[tuple[str, str], list[ScorePoint]] = {pair: [] for pair in pairs}
-    if not pairs:
-        return out, {}
-    since = since or {}
-    sqlite = db.engine.dialect.name == "sqlite"
-    values = {"clinic": clinic_id, "patient": patient_id}
+
+    ats: list[int]
+    values: tuple
+    in_window: tuple | None
+    shown: list[ScorePoint]
+    latest: ScorePoint | None
+    count: int
+
+
+def patient_series(clinic_id: int, patient_id: int, reads: dict[tuple[str, str], Read],
+                   since: datetime | None) -> dict[tuple[str, str], Series]:
+    """One patient's score series for several (instrument, score) pairs, in one statement.
+
+    ``reads`` says how each pair is read, ``since`` is the charts' start (None: the charts
+    show everything). Rows come as the driver hands them over (no result processing): times
+    become integer microseconds column-wise (``evaluation.micros_column``), and datetimes
+    are made only for the points a chart shows.
+    """
+    if not reads:
+        return {}
+    pairs = list(reads)
+    values: dict = {"clinic": clinic_id, "patient": patient_id}
     for n, pair in enumerate(pairs):
         values[f"inst_{n}"], values[f"score_{n}"] = pair
-        if pair in since:
-            values[f"since_{n}"] = since[pair]
-    windowed = tuple(pair in since for pair in pairs)
-    rows = db.session.connection().execute(_series_statement(windowed, sqlite), values).all()
-    lists = [out[pair] for pair in pairs]
-    counted: dict[int, int] = {}
-    parse = datetime.fromisoformat if sqlite else None
-    for n, when, value, assessment_id, in_window in rows:
-        if n < 0:
-            counted[-1 - n] = int(value)
-        elif parse:
-            lists[n].append(ScorePoint(parse(when + "+00:00"), value, assessment_id, in_window))
-        else:
-            lists[n].append(ScorePoint(when, value, assessment_id, in_window))
-    for points in lists:
-        points.sort(key=itemgetter(0))
-    return out, {pair: counted.get(n, len(lists[n])) for n, pair in enumerate(pairs)}
+        values[f"from_{n}"] = reads[pair].start
+        if reads[pair].lean:
+            values[f"since_{n}"] = since - SLACK
+    rows = evaluation.driver_execute(
+        _series_statement(tuple(reads[pair].lean for pair in pairs)), values)
+    rows.sort(key=_TAG_AT)  # stable: equal times keep the index's order
+    found = {tag: list(group) for tag, group in groupby(rows, _TAG)}
+    sqlite = db.engine.dialect.name == "sqlite"
+    out = {}
+    for n, pair in enumerate(pairs):
+        tag = _PARTS * n
+        latest = _points(found.get(tag + _LATEST, [])[-1:], sqlite)
+        count = int(found[tag + _COUNT][0][2])
+        main = found.get(tag + _MAIN, [])
+        ats, series_values, windows, shown = [], (), None, []
+        if reads[pair].lean:  # the rule's points are both parts, the chart's the second
+            recent = found.get(tag + _SHOWN, [])
+            if main or recent:
+                _, times, series_values, _ = zip(*(main + recent), strict=True)
+                ats = evaluation.micros_column(times)
+            shown = _points(recent, sqlite)
+            shown = shown[bisect_left(shown, since, key=_AT):]
+        elif main:
+            _, times, series_values, windows = zip(*main, strict=True)
+            times = _utc(times, sqlite)
+            ats = evaluation.micros_column(times)
+            if sqlite:
+                windows = _booleans(windows)
+            start = 0 if since is None else bisect_left(ats, to_micros(since))
+            shown = list(map(ScorePoint, times[start:], series_values[start:],
+                             repeat(None), windows[start:]))
+        out[pair] = Series(ats, series_values, windows, shown, latest[0] if latest else None,
+                           count)
+    return out
+
+
+def _utc(times, sqlite: bool) -> list[datetime]:
+    """UTCDateTime values as the driver hands them over, as aware datetimes in UTC. SQLite's
+    text is naive UTC: parsed with its offset added (several times faster than setting the
+    zone afterwards)."""
+    if sqlite:
+        return [datetime.fromisoformat(at + "+00:00") for at in times]
+    return [at.astimezone(UTC) for at in times]
+
+
+def _booleans(column) -> tuple:
+    """A boolean column as SQLite hands it over (0 and 1) as booleans, None kept, as
+    SQLAlchemy's Boolean reads it."""
+    return tuple(None if value is None else bool(value) for value in column)
+
+
+def _points(rows, sqlite: bool) -> list[ScorePoint]:
+    """Rows of (tag, at, value, in_window) as ScorePoints in UTC."""
+    if not rows:
+        return []
+    _, times, values, windows = zip(*rows, strict=True)
+    if sqlite:
+        windows = _booleans(windows)
+    return list(map(ScorePoint, _utc(times, sqlite), values, repeat(None), windows))
 
 
 def _rule_for(instrument_id: str, current: list[Rule], wanted: str | None) -> Rule | None:
@@ -194,7 +298,10 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
     now = utcnow()
     known = registry()
     own = {"patient": patient.id}
-    treatments = db.session.execute(TREATMENTS, own).all()
+    # The page's reads are Core selects: run on the session's connection (its transaction),
+    # without the ORM's execution layer (a tenth of a millisecond each).
+    con = db.session.connection()
+    treatments = con.execute(TREATMENTS, own).all()
     # The same doses ``evaluation.load_doses`` reads, from the rows already here.
     doses = [Dose(t.id, t.given_at, t.drug, t.course, t.session_number, t.arm, t.period)
              for t in treatments]
@@ -203,8 +310,8 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
                     f"{t.drug} {t.dose:g} {t.dose_unit} {t.route}") for t in treatments}
     markers = [Marker(t.given_at, given[t.id][1], f"{t.drug} {t.dose:g} {t.dose_unit}"[:24])
                for t in treatments]
-    present = set(db.session.scalars(INSTRUMENTS, own))
-    current = db.session.execute(RULES, {"clinic": clinic_id}).all()
+    present = set(con.execute(INSTRUMENTS, own).scalars())
+    current = con.execute(RULES, {"clinic": clinic_id}).all()
     range_key = range_key if range_key in RANGES else "90"
     days = RANGES[range_key]
     x_range = (now - timedelta(days=days), now) if days else None
@@ -214,31 +321,50 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
             continue
         rule = _rule_for(instrument.id, current, rule_choice.get(instrument.id))
         score_def = instrument.score_def(rule.score_id) if rule else instrument.primary_score
-        wanted.append((instrument, rule, score_def))
-    # Rules judge every dose on the whole series; a score without a rule only needs what
-    # its chart shows.
-    pairs = [(i.id, sd.id) for i, _r, sd in wanted]
-    since = {(i.id, sd.id): x_range[0] for i, r, sd in wanted if r is None} if x_range else {}
-    series, counts = patient_series(clinic_id, patient.id, pairs, since)
+        spec = evaluation.rule_spec(rule) if rule else None
+        wanted.append((instrument, rule, score_def, spec))
+    # A rule's series is read from where the verdicts shown need it (in_window only when
+    # the rule looks at it), and only those verdicts are judged; a score without a rule
+    # only needs what its chart shows.
+    pairs = [(i.id, sd.id) for i, _r, sd, _spec in wanted]
+    specs = {(i.id, sd.id): spec for i, _r, sd, spec in wanted if spec is not None}
+    since = x_range[0] if x_range else None
+    last = None if all_verdicts else VERDICTS_SHOWN
+    reads = {pair: _read(specs.get(pair), doses, since, last) for pair in pairs}
+    series = patient_series(clinic_id, patient.id, reads, since)
+    judged = {pair: _judged(series[pair], doses, spec, last) for pair, spec in specs.items()}
+    totals = {pair: count_anchors(doses, spec) for pair, spec in specs.items()}
+    # The chart's baseline line is the latest verdict's that has one. When none of those
+    # judged has one, judge every dose, on the whole series (read again if it was cut).
+    older = [pair for pair, verdicts in judged.items()
+             if len(verdicts) < totals[pair] and all(v.baseline is None for v in verdicts)]
+    again = {pair: reads[pair]._replace(start=EARLIEST) for pair in older
+             if reads[pair].start > EARLIEST}
+    if again:
+        series |= patient_series(clinic_id, patient.id, again, since)
+    for pair in older:
+        judged[pair] = _judged(series[pair], doses, specs[pair], None)
     first_dose = treatments[0].given_at if treatments else None
-    ranges = {pair: x_range or chart_range(series[pair], markers, x_range) for pair in pairs}
+    ranges = {pair: x_range or chart_range(series[pair].shown, markers, x_range)
+              for pair in pairs}
     bands = {}
     if first_dose is not None and pairs:
         bands = reference.cohort_bands(clinic_id, patient.id, pairs, first_dose,
                                        min(r[0] for r in ranges.values()),
                                        max(r[1] for r in ranges.values()))
-    items = reference.item_changes(patient.id, [i for i, _r, _sd in wanted
+    items = reference.item_changes(patient.id, [i for i, _r, _sd, _spec in wanted
                                                 if len(i.items) > 1], first_dose)
     page = _Page(doses, markers, current, tz, all_verdicts,
                  given,
                  first_dose)
     domains = [_domain(page, instrument, rule, score_def, series[(instrument.id, score_def.id)],
-                       counts[(instrument.id, score_def.id)],
+                       judged.get((instrument.id, score_def.id)),
+                       totals.get((instrument.id, score_def.id), 0),
                        ranges[(instrument.id, score_def.id)],
                        bands.get((instrument.id, score_def.id), []), items.get(instrument.id))
-               for instrument, rule, score_def in wanted]
+               for instrument, rule, score_def, _spec in wanted]
     side = _side_effects(patient, treatments, known) if SIDE_EFFECTS in present else {}
-    alerts = db.session.execute(ALERTS, own).all()
+    alerts = con.execute(ALERTS, own).all()
     answers = answer_page(patient, sorted(present), answers_page, tz)
     record("clinic.patient_page", patient_id=patient.id, target_type="patient",
            target_id=patient.id, detail=f"range={range_key}")
@@ -249,6 +375,28 @@ def _patient_page(clinic_id: int, patient_id: int, rule_choice: dict[str, str],
             "given": page.given, "first_dose": first_dose,
             "first_dose_text": when_text(first_dose, tz)[:-6] if first_dose else None,
             "band_patients": reference.BAND_PATIENTS, "band_min": trends.MIN_PATIENTS}
+
+
+def _judged(series: Series, doses: list[Dose], spec: RuleSpec, last: int | None) -> list:
+    """The verdicts of the last ``last`` anchors (None: all), judged on the points read."""
+    return evaluate_columns(series.ats, series.values, doses, spec,
+                            in_window=series.in_window, last=last)
+
+
+def _read(spec: RuleSpec | None, doses: list[Dose], since: datetime | None,
+          last: int | None) -> Read:
+    """How a score's series is read: from the charts' start (``since``, None for all) and,
+    under a rule, from what the ``last`` verdicts need (None: all of them; see
+    ``outcomes.decided_from``). Lean when the rule does not look at in_window."""
+    if since is None:
+        return Read(EARLIEST)
+    if spec is None:
+        return Read(since - SLACK)
+    cut = decided_from(doses, spec, last) if last else None
+    start = EARLIEST if cut is None else from_micros(cut) - SLACK
+    if spec.require_in_window:
+        return Read(min(start, since - SLACK))
+    return Read(start, lean=True)
 
 
 def chart_range(points: list[ScorePoint], markers: list[Marker],
@@ -282,26 +430,27 @@ class _Page:
     first_dose: datetime | None
 
 
-def _domain(page: _Page, instrument, rule: Rule | None, score_def, points: list[ScorePoint],
-            count: int, x_range: tuple[datetime, datetime] | None,
+def _domain(page: _Page, instrument, rule: Rule | None, score_def, series: Series,
+            judged: list | None, total: int, x_range: tuple[datetime, datetime] | None,
             band: list[trends.BandWeek], items: dict | None) -> dict:
     """One instrument's section: verdicts (the latest ones as sentences), the chart with the
     cohort band, and the items that changed most.
 
+    ``judged`` are the rule's latest verdicts (all of them when all are shown, or when the
+    chart's baseline is older than the latest ``VERDICTS_SHOWN``), ``total`` how many
+    anchors the rule has.
+
     Table cells are written here as text (times, hours, marks) so the template only prints.
     """
     label = domain_label(instrument, score_def)
-    verdicts, baseline, threshold, total = [], None, None, 0
+    verdicts, baseline, threshold = [], None, None
     words = rule_label(rule) if rule else None
     if rule is not None:
-        judged = evaluate(points, page.doses, evaluation.rule_spec(rule))
-        total = len(judged)
         baseline = next((v.baseline for v in reversed(judged) if v.baseline is not None), None)
         threshold = threshold_value(rule.definition, baseline)
         for v in judged if page.all_verdicts else judged[-VERDICTS_SHOWN:]:
             verdicts.append(_verdict_row(v, label, words, page))
-    start = 0 if x_range is None else bisect_left(points, x_range[0], key=itemgetter(0))
-    shown = points[start:]
+    shown = series.shown
     unit = "" if score_def.unit == "{score}" else score_def.unit
     first = page.first_dose
     chart_band = None
@@ -324,16 +473,25 @@ def _domain(page: _Page, instrument, rule: Rule | None, score_def, points: list[
         "instrument": instrument, "score": score_def, "label": label, "rule": rule,
         "rule_label": words,
         "rules": [r for r in page.current if r.instrument_id == instrument.id],
-        "svg": svg, "count": count, "shown": len(shown),
+        "svg": svg, "count": series.count, "shown": len(shown),
         "out_of_window": sum(1 for p in shown if p.in_window is False),
-        "latest": points[-1] if points else None, "verdicts": verdicts,
+        "latest": series.latest, "verdicts": verdicts,
         "verdict_count": total, "band": drawn, "band_summary": trends.band_summary(drawn),
         "changed": _items_shown(items, page.tz)}
 
 
 def _verdict_row(v, label: str, words: str, page: _Page) -> dict:
-    """One verdict as the API gives it, plus the table's cells and its sentence."""
-    d = v.to_dict(trajectory=False)
+    """One verdict's table cells and sentence.
+
+    The fields the sentence reads are the API's (``AnchorVerdict.to_dict``); the follow-ups
+    are turned into rows only when the sentence reads them (not for a verdict that is not
+    evaluable), and nothing else of the API's shape is built.
+    """
+    d = {"verdict": v.verdict, "reason": v.reason, "baseline": v.baseline,
+         "onset_hours": v.onset_hours, "duration_hours": v.duration_hours,
+         "censored": v.censored, "anchor_dose_id": v.anchor_dose_id, "drug": v.drug,
+         "followups": (v.view.row_dicts(v.view.window)
+                       if v.view is not None and v.verdict != "not_evaluable" else [])}
     d["sentence"] = verdict_sentence(label, d, words)
     d["words"] = VERDICT_WORDS[d["verdict"]]
     d["mark"] = VERDICT_MARKS[d["verdict"]]
@@ -424,7 +582,8 @@ def answer_page(patient: Patient, instruments: list[str], page: int = 1, tz=None
         values = {"patient": patient.id, "want": offset + per_page + 1, "offset": offset,
                   "size": per_page + 1}
         values |= {f"inst_{n}": inst for n, inst in enumerate(instruments)}
-        rows = db.session.execute(_answers_statement(len(instruments)), values).all()
+        rows = db.session.connection().execute(_answers_statement(len(instruments)),
+                                               values).all()
     older = len(rows) > per_page
     rows = rows[:per_page]
     record("assessment.list", clinic_id=patient.clinic_id, patient_id=patient.id,
@@ -454,10 +613,10 @@ def _side_effects(patient: Patient, treatments: list, known) -> dict[int, list]:
     if SIDE_EFFECTS not in known or not treatments:
         return {}
     instrument = known.get(SIDE_EFFECTS)
-    rows = db.session.execute(select(Assessment.completed_at, Assessment.answers)
-                              .where(Assessment.patient_id == patient.id,
-                                     Assessment.instrument_id == SIDE_EFFECTS)
-                              .order_by(Assessment.completed_at)).all()
+    rows = db.session.connection().execute(
+        select(Assessment.completed_at, Assessment.answers)
+        .where(Assessment.patient_id == patient.id, Assessment.instrument_id == SIDE_EFFECTS)
+        .order_by(Assessment.completed_at)).all()
     out: dict[int, list] = defaultdict(list)
     times = [t.given_at for t in treatments]
     for at, answers in rows:
@@ -466,7 +625,11 @@ def _side_effects(patient: Patient, treatments: list, known) -> dict[int, list]:
             continue
         owner = treatments[i]
         cells = [c for c in _answer_cells(instrument, answers) if c["value"]]
+        # (effect, level, separator): the template needs no loop.last (whose loop object
+        # Jinja then builds for every enclosing loop too, i.e. for every dose row)
         out[owner.id].append({"at": at, "hours": (at - owner.given_at).total_seconds() / 3600,
                               "effects": [(c["text"].split(" (")[0], c["shown"].split("(")[-1]
-                                           .rstrip(")").lower()) for c in cells]})
+                                           .rstrip(")").lower(),
+                                           ", " if k < len(cells) - 1 else "")
+                                          for k, c in enumerate(cells)]})
     return out

@@ -108,7 +108,8 @@ def cohort_bands(clinic_id: int, patient_id: int, pairs: list[tuple[str, str]],
     for n, (inst, score) in enumerate(pairs):
         values[f"inst_{n}"], values[f"score_{n}"] = inst, score
     rows: list[list[tuple[int, float]]] = [[] for _ in pairs]
-    for n, week, mean in db.session.execute(_band_statement(len(pairs), sqlite), values):
+    for n, week, mean in db.session.connection().execute(_band_statement(len(pairs), sqlite),
+                                                         values):
         rows[n].append((week, mean))
     for n, pair in enumerate(pairs):
         out[pair] = trends.band_weeks(rows[n])
@@ -153,7 +154,7 @@ def item_change_rows(patient_id: int, instruments: list[str], first_dose: dateti
     values = {"patient": patient_id, "first_dose": first_dose or NO_DOSE}
     values |= {f"inst_{n}": inst for n, inst in enumerate(instruments)}
     found: dict[int, dict[str, tuple]] = {}
-    for n, role, aid, answers, at in db.session.execute(
+    for n, role, aid, answers, at in db.session.connection().execute(
             _item_rows_statement(len(instruments)), values):
         found.setdefault(n, {})[role] = (aid, answers, at)
     out = {}

@@ -20,6 +20,8 @@ from backend.outcomes.cohort import (
 from backend.outcomes.crossover import CarryoverRow, carryover
 from backend.outcomes.evaluate import (
     TRAJECTORY_HOURS,
+    count_anchors,
+    decided_from,
     evaluate,
     evaluate_cohort,
     evaluate_columns,
@@ -66,6 +68,8 @@ __all__ = [
     "TimepointStat",
     "Window",
     "carryover",
+    "count_anchors",
+    "decided_from",
     "evaluate",
     "evaluate_cohort",
     "evaluate_columns",

@@ -269,7 +269,8 @@ def evaluate(points: Sequence[ScorePoint], doses: Sequence[Dose], rule: Rule
 
 def evaluate_columns(ats: Sequence[int], values: Sequence[float], doses: Sequence[Dose],
                      rule: Rule, *, in_window: Sequence[bool | None] | None = None,
-                     assessment_ids: Sequence[Any] | None = None) -> list[AnchorVerdict]:
+                     assessment_ids: Sequence[Any] | None = None,
+                     last: int | None = None) -> list[AnchorVerdict]:
     """As `evaluate`, for one patient's points given as columns: what a bulk reader has.
 
     `ats` are the points' times as integer microseconds since 1970-01-01 UTC (see
@@ -277,10 +278,38 @@ def evaluate_columns(ats: Sequence[int], values: Sequence[float], doses: Sequenc
     one entry per point (left out, every point reads None: then a rule that requires in-window
     answers finds none, and follow-up rows carry no assessment id). The verdicts equal those
     of `evaluate` on the same points as ScorePoints, except that follow-up times are in UTC.
+
+    `last` judges only the last `last` anchors (the verdicts a page shows; with
+    `decided_from`, a reader knows which points those need).
     """
     plan = plan_for(rule)
     series = _columns_series(ats, values, in_window, assessment_ids, plan.require)
-    return [_judge(series, plan, {}, *anchor) for anchor in _anchors(doses, plan.anchor)]
+    anchors = _anchors(doses, plan.anchor)
+    if last is not None:
+        anchors = anchors[-last:] if last > 0 else []
+    return [_judge(series, plan, {}, *anchor) for anchor in anchors]
+
+
+def count_anchors(doses: Sequence[Dose], rule: Rule) -> int:
+    """How many verdicts `evaluate` gives for these doses under `rule`."""
+    return len(_anchors(doses, plan_for(rule).anchor))
+
+
+def decided_from(doses: Sequence[Dose], rule: Rule, last: int) -> int | None:
+    """The earliest time (microseconds since the epoch) that the verdicts of the last `last`
+    anchors look at: the start of their baseline spans (or of their windows, were one to
+    start before its baseline reference). None when there is no anchor.
+
+    Points before it change none of those verdicts, follow-ups and trajectories included, so
+    a reader that shows only the latest verdicts may leave those points out; the verdicts of
+    the earlier anchors are then not to be used.
+    """
+    plan = plan_for(rule)
+    anchors = _anchors(doses, plan.anchor)[-last:] if last > 0 else []
+    if not anchors:
+        return None
+    return min(min(base_ref - plan.span, anchor + min(plan.start, 0))
+               for _dose, base_ref, anchor, _next, _ids in anchors)
 
 
 #: A patient without points, as columns.

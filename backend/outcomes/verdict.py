@@ -144,12 +144,46 @@ class View:
         return tuple(FollowUp(*self._values(i)) for i in range(*bounds))
 
     def row_dicts(self, bounds: tuple[int, int]) -> list[dict[str, Any]]:
-        """As [row.to_dict() for row in rows(bounds)], without building the rows."""
+        """As [row.to_dict() for row in rows(bounds)], without building the rows.
+
+        Worked out column-wise over the range (whether each point meets the criteria in one
+        call, times in UTC text straight from the instants when the caller gave none): the
+        patient page and the API turn every verdict's follow-ups into these.
+        """
+        lo, hi = bounds
+        if lo >= hi:
+            return []
+        series, plan, base, anchor = self.series, self.plan, self.baseline, self.anchor
+        xs = series.values[lo:hi]
+        n = hi - lo
+        meets = ([False] * n if self.limits is None
+                 else plan.meets_many(xs, *self.limits))
+        counted = [True] * n if series.counted is None else series.counted[lo:hi]
+        windows = [None] * n if series.in_window is None else series.in_window[lo:hi]
+        ids = [None] * n if series.assessment_ids is None else series.assessment_ids[lo:hi]
+        ats = series.ats[lo:hi]
+        if series.times is None:
+            times = [from_micros(at).isoformat() for at in ats]
+        else:
+            times = [iso(at) for at in series.times[lo:hi]]
+        higher, rc_scale = plan.higher, plan.rc_scale
         out = []
-        for i in range(*bounds):
-            row = dict(zip(FOLLOWUP_FIELDS, self._values(i), strict=True))
-            row["at"] = iso(row["at"])
-            out.append(row)
+        for at, text, x, meet, count, window, assessment_id in zip(
+                ats, times, xs, meets, counted, windows, ids, strict=True):
+            change_abs = change_pct = improvement_pct = rc = reliable = None
+            if base is not None:
+                change_abs = x - base
+                change_pct = percent_change(x, base)
+                if change_pct is not None:
+                    improvement_pct = change_pct if higher else -change_pct
+                if rc_scale is not None:
+                    rc = change_abs / rc_scale
+                    reliable = abs(rc) > 1.96
+            out.append({"at": text, "hours": (at - anchor) / HOUR_MICROS, "value": x,
+                        "change_abs": change_abs, "change_pct": change_pct,
+                        "improvement_pct": improvement_pct, "meets": meet,
+                        "in_window": window, "counted": count, "rc": rc,
+                        "reliable": reliable, "assessment_id": assessment_id})
         return out
 
     def changes_near(self, targets: Sequence[tuple[int, int, int]]) -> list[float | None]:

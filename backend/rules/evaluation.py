@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import groupby, repeat
 from operator import floordiv, itemgetter, sub
 
@@ -109,6 +110,41 @@ def driver_rows(query) -> list[tuple]:
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+@lru_cache(maxsize=64)
+def _compiled(statement, dialect) -> tuple[str, tuple | None, dict, dict]:
+    """A Core statement compiled once per dialect: (SQL, positional names or None, the values
+    it carries itself, bind processors by name)."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup) if dialect.positional else None
+    own, processors = {}, {}
+    for bind, name in compiled.bind_names.items():
+        if not bind.required:
+            own[name] = bind.effective_value
+        processor = bind.type.bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    return compiled.string, names, own, processors
+
+
+def driver_execute(statement, values: dict) -> list:
+    """Every row of a Core select with bind parameters, as plain rows: no result processing.
+
+    For a statement built once and run with new ``values`` each time: it is compiled once
+    per dialect, the values go through their types' bind processing (a UTCDateTime becomes
+    SQLite's text, for example), and the columns come back as the driver hands them over
+    (see `driver_rows`). Runs through the connection, so engine events (statement counts,
+    logging) see it.
+    """
+    connection = db.session.connection()
+    sql, names, params, processors = _compiled(statement, connection.dialect)
+    params = {**params, **values}
+    for name, processor in processors.items():
+        params[name] = processor(params[name])
+    if names is not None:
+        params = tuple(params[name] for name in names)
+    return connection.exec_driver_sql(sql, params).fetchall()
 
 
 def _booleans(column: tuple) -> tuple:

@@ -479,3 +479,60 @@ def test_a_score_without_a_rule_is_read_only_as_far_as_its_chart_but_counted_who
     sleep = html[html.index('id="d-nrs_sleep"'):]
     sleep = sleep[:sleep.index("</section>")]
     assert "3 answers, latest 4 on" in sleep and not POINT.findall(sleep)
+
+
+VERDICT_ROW = re.compile(r'<td>([^<]*)</td><td><span class="verdict ([a-z_]+)">')
+
+
+def pain_section(html: str) -> str:
+    section = html[html.index('id="d-nrs_pain"'):]
+    return section[:section.index("</section>")]
+
+
+def test_the_latest_verdicts_of_a_long_history_are_the_apis(clinician_client, make_patient,
+                                                             enroll):
+    """The page reads a rule's series only as far back as its latest verdicts need."""
+    patient, invite = make_patient(clinician_client, code="PG-LONG")
+    enroll(invite)
+    pid = patient["id"]
+    for k in range(13):  # 13 doses a week apart, pain the day before and the day after each
+        given = NOW - timedelta(days=7 * (13 - k))
+        dose(clinician_client, pid, given)
+        backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 8 - k % 3},
+                 given - timedelta(hours=20))
+        backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 3 + k % 5},
+                 given + timedelta(hours=24))
+    api = clinician_client.get(f"/api/v1/patients/{pid}/outcomes",
+                               query_string={"rule": PAIN_RULE}).get_json()["verdicts"]
+    assert len(api) == 13
+    expected = [("—" if v["baseline"] is None else f"{v['baseline']:.1f}", v["verdict"])
+                for v in reversed(api)]
+    html = page(clinician_client, f"/clinic/patients/{pid}")
+    assert VERDICT_ROW.findall(pain_section(html)) == expected[:10]
+    assert "Show all 13 doses" in html
+    everything = page(clinician_client, f"/clinic/patients/{pid}?doses=all")
+    assert VERDICT_ROW.findall(pain_section(everything)) == expected
+    assert f"Baseline: {api[-1]['baseline']:g}" in pain_section(html)
+
+
+def test_the_baseline_line_comes_from_an_older_verdict_when_the_latest_have_none(
+        clinician_client, make_patient, enroll):
+    patient, invite = make_patient(clinician_client, code="PG-GAP")
+    enroll(invite)
+    pid = patient["id"]
+    for k in range(12):  # pain answered around the first dose only
+        given = NOW - timedelta(days=7 * (12 - k))
+        dose(clinician_client, pid, given)
+        if k == 0:
+            backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 7},
+                     given - timedelta(hours=20))
+            backfill(clinician_client, pid, "nrs_pain", {"nrs_pain_1": 4},
+                     given + timedelta(hours=24))
+    api = clinician_client.get(f"/api/v1/patients/{pid}/outcomes",
+                               query_string={"rule": PAIN_RULE}).get_json()["verdicts"]
+    assert [v["baseline"] for v in api[-10:]] == [None] * 10
+    older = next(v["baseline"] for v in reversed(api) if v["baseline"] is not None)
+    for url in (f"/clinic/patients/{pid}", f"/clinic/patients/{pid}?range=all"):
+        section = pain_section(page(clinician_client, url))
+        assert f"Baseline: {older:g}" in section and 'class="chart-threshold"' in section
+        assert "2 answers" in section

@@ -17,6 +17,8 @@ from backend.outcomes import (
     ScorePoint,
     Timepoint,
     carryover,
+    count_anchors,
+    decided_from,
     evaluate,
     evaluate_cohort,
     evaluate_columns,
@@ -199,6 +201,55 @@ def test_points_given_as_columns_give_the_verdicts_the_points_give(patients, dat
     for group_by in ("none", "arm_period"):
         assert (summarize(lean_verdicts, group_by=group_by).to_dict()
                 == summarize(expected, group_by=group_by).to_dict())
+
+
+@SETTINGS
+@given(patients(), rule_dicts(), st.integers(1, 4), st.integers(0, 3))
+def test_points_before_decided_from_change_none_of_the_last_verdicts(patient, data, last,
+                                                                     early):
+    points, doses = patient
+    rule = Rule.from_dict(data)
+    # Also answers long before the doses, which the cut must be free to leave out, and
+    # answers right at the start of each dose's baseline span, which it must keep.
+    span = timedelta(hours=data["baseline"]["span_hours"])
+    points = points + [ScorePoint(T0 - timedelta(days=30 + k), 5 + k) for k in range(early)]
+    points += [ScorePoint(d.at - span, 7 + i % 3) for i, d in enumerate(doses)]
+    expected = evaluate(points, doses, rule)
+    cut = decided_from(doses, rule, last)
+    assert (cut is None) == (not expected)
+    if cut is None:
+        return
+    kept = sorted((p for p in points if to_micros(p.at) >= cut), key=lambda p: p.at)
+    cut_verdicts = evaluate(kept, doses, rule)
+    assert len(cut_verdicts) == len(expected) == count_anchors(doses, rule)
+    assert cut_verdicts[-last:] == expected[-last:]
+    assert [v.to_dict() for v in cut_verdicts[-last:]] == [v.to_dict() for v in expected[-last:]]
+    # What a page does: judge only those anchors, on those points, given as columns.
+    judged = evaluate_columns([to_micros(p.at) for p in kept], [p.value for p in kept], doses,
+                              rule, in_window=[p.in_window for p in kept], last=last)
+    assert judged == expected[-last:]
+
+
+@SETTINGS
+@given(awkward_patients(), rule_dicts(), st.booleans())
+def test_follow_up_dicts_are_the_rows_dicts(patient, data, sd):
+    """to_dict() builds follow-up and trajectory rows column-wise: the same as each row's
+    to_dict(), key order included, for points given as ScorePoints and as columns."""
+    points, doses = patient
+    if sd:
+        data = {**data, "sd": 2.5, "reliability": 0.8}
+    rule = Rule.from_dict(data)
+    ordered = sorted(points, key=lambda p: (p.at, repr(p.value)))
+    given_as_columns = evaluate_columns(
+        [to_micros(p.at) for p in ordered], [p.value for p in ordered], doses, rule,
+        in_window=[p.in_window for p in ordered])
+    for verdict in evaluate(points, doses, rule) + given_as_columns:
+        data = verdict.to_dict()
+        for name, rows in (("followups", verdict.followups),
+                           ("trajectory", verdict.trajectory)):
+            expected = [row.to_dict() for row in rows]
+            assert data[name] == expected
+            assert [list(row) for row in data[name]] == [list(row) for row in expected]
 
 
 def test_columns_must_be_of_one_length():
