@@ -28,6 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
+    from .users.sessions import VerifiedCookieSessions
+
+    app.session_interface = VerifiedCookieSessions()
     login_manager.session_protection = None  # our server-side sessions do this job
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

@@ -195,3 +195,57 @@ def test_passwords_must_pass_the_policy(make_client, make_clinic, make_user):
         response = client.post("/api/v1/users", json={"email": "n@c.test", "password": weak})
         assert response.status_code == 422
         assert response.get_json()["errors"][0]["field"] == "password"
+
+
+class TestRememberedCookies:
+    """Each worker remembers cookies it has verified (`VerifiedCookieSessions`); that must
+    change nothing about which cookies are accepted."""
+
+    def test_a_tampered_copy_of_a_remembered_cookie_is_refused(self, make_client, clinician):
+        client = make_client()
+        login(client, clinician)
+        cookie = session_cookie(client)
+        assert client.get("/api/v1/auth/session").status_code == 200  # verified, remembered
+        payload, _, signature = cookie.rpartition(".")
+        # The first character of the signature (the last may carry only padding bits).
+        flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+        for forged in (f"{payload}.{flipped}", cookie + "x", "x" + cookie):
+            other = make_client()
+            other.set_cookie("ebb_session", forged)
+            assert other.get("/api/v1/auth/session").status_code == 401, forged
+
+    def test_a_remembered_cookie_past_the_session_lifetime_is_refused(self, app, make_client,
+                                                                      clinician, monkeypatch):
+        from backend.users import sessions
+
+        client = make_client()
+        login(client, clinician)
+        assert client.get("/api/v1/auth/session").status_code == 200  # remembered now
+        lifetime = app.permanent_session_lifetime.total_seconds()
+        later = sessions.time.time() + lifetime + 5
+        monkeypatch.setattr(sessions.time, "time", lambda: later)
+        assert client.get("/api/v1/auth/session").status_code == 401
+
+    def test_each_request_gets_its_own_copy_of_a_remembered_session(self, app, clinician,
+                                                                    make_client):
+        from flask import request
+
+        client = make_client()
+        login(client, clinician)
+        cookie = session_cookie(client)
+        interface = app.session_interface
+        with app.test_request_context(headers={"Cookie": f"ebb_session={cookie}"}):
+            first = interface.open_session(app, request)
+            first["csrf"] = "changed by one request"
+        with app.test_request_context(headers={"Cookie": f"ebb_session={cookie}"}):
+            second = interface.open_session(app, request)
+        assert second["csrf"] != "changed by one request"
+        assert second["_user_id"] == first["_user_id"]
+
+    def test_a_cookie_signed_with_an_old_key_is_refused_after_the_key_changes(
+            self, app, make_client, clinician):
+        client = make_client()
+        login(client, clinician)
+        assert client.get("/api/v1/auth/session").status_code == 200  # remembered
+        app.secret_key = "a new key"  # e.g. rotated after a leak, without a fallback
+        assert client.get("/api/v1/auth/session").status_code == 401
