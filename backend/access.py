@@ -70,7 +70,11 @@ def current_clinician():
 
 
 def current_patient():
+    """The signed-in patient as an ORM ``Patient`` (to change it, or follow relationships).
+
+    Reading only? ``current_principal()`` gives the session loader's read-only
+    ``SignedInPatient`` without another query."""
     user = current_principal()
     if not user.is_patient:
         raise Forbidden("This is for patients signed in from an invite.")
-    return user
+    return user.record() if hasattr(user, "record") else user

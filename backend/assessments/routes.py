@@ -4,7 +4,13 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..access import clinician_required, current_clinician, current_patient, patient_required
+from ..access import (
+    clinician_required,
+    current_clinician,
+    current_patient,
+    current_principal,
+    patient_required,
+)
 from ..errors import ValidationProblem
 from ..extensions import db
 from ..patients.routes import clinic_patient
@@ -56,7 +62,7 @@ class Assessments(MethodView):
     def post(self, data):
         """Submit a completed questionnaire from the patient's phone (idempotent)."""
         _check_idempotency_key(data)
-        patient = current_patient()
+        patient = current_principal()  # read-only here: no ORM object needed (see access.py)
         assessment, created = service.submit(patient, data, source="patient")
         return _submitted(patient, assessment, created)
 

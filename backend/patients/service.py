@@ -194,7 +194,7 @@ def enroll(token: str, pin: str | None) -> Patient:
 
 
 def unlock(patient: Patient, pin: str) -> None:
-    row = patient.auth_session
+    row = sessions.current_row()
     if not patient.pin_hash:
         return
     if row.pin_failures >= 5:

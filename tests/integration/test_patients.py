@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
 
 from backend.dbtypes import utcnow
 
@@ -149,3 +150,122 @@ def test_the_patient_list_puts_open_safety_alerts_first(clinician_client, make_p
     assert clinician_client.get("/api/v1/patients").get_json()[1]["open_alerts"] == 0
     assert clinician_client.get("/api/v1/patients", query_string={"q": "calm"}).get_json()[0][
         "code"] == "A-CALM"
+
+
+def forget_kind(phone) -> None:
+    """Make the phone's cookie look like one issued before sessions recorded their kind: its
+    requests then take the ORM loader instead of the patient one."""
+    with phone.session_transaction() as sess:
+        sess.pop("kind")
+
+
+class TestBothSessionLoaders:
+    """A patient's session is read by the lean loader (cookies that say they are a patient's)
+    or by the ORM one (older cookies): both must admit and refuse alike."""
+
+    @staticmethod
+    def phone(request, enroll, invite, **kwargs):
+        phone = enroll(invite, **kwargs)
+        if request.param == "orm":
+            forget_kind(phone)
+        return phone
+
+    @pytest.fixture(params=["lean", "orm"])
+    def loader(self, request):
+        return request
+
+    def test_submits_and_reads_its_own_answers(self, loader, clinician_client, make_patient,
+                                               enroll):
+        patient, invite = make_patient(clinician_client)
+        phone = self.phone(loader, enroll, invite)
+        me = phone.get("/api/v1/auth/session").get_json()
+        assert me["kind"] == "patient" and me["patient"]["id"] == patient["id"]
+        posted = phone.post("/api/v1/assessments", json=submission("nrs_pain", {"nrs_pain_1": 4}))
+        assert posted.status_code == 201 and posted.get_json()["patient_id"] == patient["id"]
+        listed = phone.get("/api/v1/assessments").get_json()
+        assert [a["id"] for a in listed] == [posted.get_json()["id"]]
+
+    def test_the_pin_locks_after_idle_and_unlocks(self, loader, app, clinician_client,
+                                                  make_patient, enroll):
+        from backend.extensions import db
+        from backend.users.models import AuthSession
+
+        _, invite = make_patient(clinician_client)
+        phone = self.phone(loader, enroll, invite, pin="2468")
+        assert phone.get("/api/v1/assessments").status_code == 200
+        with app.app_context():
+            db.session.execute(update(AuthSession).values(
+                last_seen_at=utcnow() - timedelta(minutes=20)))
+            db.session.commit()
+        assert phone.post("/api/v1/assessments",
+                          json=submission("nrs_pain", {"nrs_pain_1": 4})).status_code == 401
+        assert phone.get("/api/v1/auth/session").get_json()["pin_locked"] is True
+        assert phone.post("/api/v1/auth/unlock", json={"pin": "2468"}).status_code == 200
+        assert phone.post("/api/v1/assessments",
+                          json=submission("nrs_pain", {"nrs_pain_1": 4})).status_code == 201
+
+    def test_expired_revoked_and_withdrawn_sessions_are_refused(self, loader, app,
+                                                                clinician_client,
+                                                                make_patient, enroll):
+        from backend.extensions import db
+        from backend.users.models import AuthSession
+
+        for end in ("expired", "revoked", "withdrawn"):
+            patient, invite = make_patient(clinician_client)
+            phone = self.phone(loader, enroll, invite)
+            assert phone.get("/api/v1/assessments").status_code == 200
+            if end == "withdrawn":  # set directly: withdrawing through the API also revokes
+                from backend.patients.models import Patient
+
+                with app.app_context():
+                    db.session.execute(update(Patient).where(Patient.id == patient["id"])
+                                       .values(status="withdrawn"))
+                    db.session.commit()
+            else:
+                column = "expires_at" if end == "expired" else "revoked_at"
+                with app.app_context():
+                    db.session.execute(update(AuthSession)
+                                       .where(AuthSession.patient_id == patient["id"])
+                                       .values({column: utcnow() - timedelta(seconds=1)}))
+                    db.session.commit()
+            assert phone.get("/api/v1/assessments").status_code == 401, end
+            assert phone.post("/api/v1/assessments", json=submission(
+                "nrs_pain", {"nrs_pain_1": 4})).status_code == 401, end
+
+    def test_a_request_touches_the_session_at_most_once_a_minute(self, loader, app,
+                                                                 clinician_client,
+                                                                 make_patient, enroll):
+        from backend.extensions import db
+        from backend.users.models import AuthSession
+
+        patient, invite = make_patient(clinician_client)
+        phone = self.phone(loader, enroll, invite)
+        long_ago = utcnow() - timedelta(minutes=5)
+        with app.app_context():
+            db.session.execute(update(AuthSession).values(last_seen_at=long_ago))
+            db.session.commit()
+        assert phone.get("/api/v1/assessments").status_code == 200
+        with app.app_context():
+            seen = db.session.scalar(select(AuthSession.last_seen_at)
+                                     .where(AuthSession.patient_id == patient["id"]))
+        assert seen > long_ago + timedelta(minutes=4)
+
+
+def test_the_signed_in_patient_is_read_only(app, clinician_client, make_patient, enroll):
+    from flask_login import current_user
+
+    from backend.access import current_patient
+    from backend.patients.models import Patient
+    from backend.users.sessions import SignedInPatient
+
+    _, invite = make_patient(clinician_client)
+    phone = enroll(invite)
+    cookie = phone.get_cookie("ebb_session").value
+    with app.test_request_context(headers={"Cookie": f"ebb_session={cookie}"}):
+        principal = current_user._get_current_object()
+        assert isinstance(principal, SignedInPatient)
+        with pytest.raises(AttributeError):
+            principal.status = "withdrawn"
+        record = current_patient()
+        assert isinstance(record, Patient) and record.id == principal.id
+        assert record.session_token == principal.session_token
