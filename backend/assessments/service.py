@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..audit.service import record
+from ..database import PlainInsert
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotFound, Problem, ValidationProblem
 from ..extensions import db
@@ -24,8 +25,8 @@ SCORING_VERSION = "1"
 #: How far ahead of the server clock a device clock may run before we refuse the time.
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 
-_INSERT_ASSESSMENT = Assessment.__table__.insert()
-_INSERT_SCORES = ScoreValue.__table__.insert()
+_INSERT_ASSESSMENT = PlainInsert(Assessment.__table__, returning="id")
+_INSERT_SCORES = PlainInsert(ScoreValue.__table__)
 
 
 def find(patient_id: int, client_uuid: str) -> Assessment | None:
@@ -66,7 +67,7 @@ def submit(patient, data: dict, *, source: str,
     try:
         # A plain INSERT: the row is never changed after this, so the ORM's unit of work
         # would only add cost on the hottest path.
-        new_id = db.session.execute(_INSERT_ASSESSMENT, values).inserted_primary_key[0]
+        new_id = _INSERT_ASSESSMENT.execute(values)
     except IntegrityError:
         # The same client UUID is already stored (a retry, or a concurrent retry that won the
         # race): return its result. Nothing of this request is worth keeping, so roll back the
@@ -88,7 +89,7 @@ def submit(patient, data: dict, *, source: str,
                  value=float(value.value), at=completed_at, in_window=assessment.in_window)
             for score_id, value in result.scores.items() if value.value is not None]
     if rows:  # one executemany, not one INSERT per score (this is the hot path)
-        db.session.execute(_INSERT_SCORES, rows)
+        _INSERT_SCORES.executemany(rows)
     alerts = [Alert(clinic_id=patient.clinic_id, patient_id=patient.id,
                     assessment_id=assessment.id, kind=flag.id, message=flag.message)
               for flag in result.flags if flag.severity == "safety"]

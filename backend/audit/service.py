@@ -8,11 +8,12 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..database import PlainInsert
 from ..dbtypes import utcnow
 from ..extensions import db
 from .models import AuditEvent
 
-_INSERT = AuditEvent.__table__.insert()
+_INSERT = PlainInsert(AuditEvent.__table__)
 
 
 def _actor() -> tuple[str, int | None, int | None]:
@@ -49,7 +50,7 @@ def record(action: str, *, clinic_id: int | None = None, patient_id: int | None 
     kind, actor_id, actor_clinic = _actor()
     if actor is not None:
         kind, actor_id = actor
-    db.session.execute(_INSERT, dict(
+    _INSERT.execute(dict(
         at=utcnow(),
         clinic_id=clinic_id if clinic_id is not None else actor_clinic,
         actor_kind=kind,

@@ -33,3 +33,81 @@ def test_a_patient_owned_row_cannot_point_at_another_clinics_patient(app, make_c
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_plain_inserts_store_exactly_what_core_inserts_store(app, clinician_client,
+                                                             make_patient):
+    """`PlainInsert` (the submission path's INSERTs) against SQLAlchemy Core's own INSERT of
+    the same values: the stored rows are the same, column for column, as the driver reads
+    them (text times on SQLite, JSON as stored, booleans as stored)."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    import pytest
+    from sqlalchemy import text
+
+    from backend.assessments.models import Assessment, ScoreValue
+    from backend.audit.models import AuditEvent
+    from backend.database import PlainInsert
+    from backend.extensions import db
+
+    patient, _ = make_patient(clinician_client)
+    pid, cid = patient["id"], None
+    at = datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    with app.app_context():
+        cid = db.session.execute(text("SELECT clinic_id FROM patients WHERE id = :p"),
+                                 {"p": pid}).scalar_one()
+
+        def assessment(uuid: str, **changes) -> dict:
+            return dict(clinic_id=cid, patient_id=pid, instrument_id="phq9",
+                        instrument_version="1.0", scoring_version="1",
+                        answers={"phq9_1": 2, "phq9_2": 0}, scores={"total": 7.5, "flags": []},
+                        complete=True, completed_at=at, received_at=datetime.now(UTC),
+                        client_uuid=uuid, source="patient", supersedes_id=None,
+                        entered_by_id=None, note="ünïcode ✓", slot_key=None, in_window=None,
+                        schedule_id=None, window_opens_at=None, window_closes_at=None)
+        plain = PlainInsert(Assessment.__table__, returning="id")
+        variants = [{}, {"complete": False, "in_window": True, "slot_key": "d1.0",
+                         "window_opens_at": at, "window_closes_at": at + timedelta(hours=6)},
+                    {"in_window": False, "answers": {}, "scores": {}}]
+        pairs = []
+        for n, changes in enumerate(variants):
+            values = assessment(f"00000000-0000-4000-8000-00000000000{n}", **changes)
+            core_id = db.session.execute(Assessment.__table__.insert(),
+                                         values | {"client_uuid": f"c{n}"}
+                                         ).inserted_primary_key[0]
+            plain_id = plain.execute(values | {"client_uuid": f"p{n}"})
+            pairs.append((Assessment.__table__, core_id, plain_id, {"client_uuid"}))
+        score = dict(assessment_id=core_id, clinic_id=cid, patient_id=pid, instrument_id="phq9",
+                     score_id="total", value=7.25, at=at, in_window=None)
+        db.session.execute(ScoreValue.__table__.insert(), [score, score | {"score_id": "b"}])
+        PlainInsert(ScoreValue.__table__).executemany([score | {"score_id": "p"},
+                                                       score | {"score_id": "q"}])
+        event = dict(at=at, clinic_id=cid, actor_kind="patient", actor_id=pid,
+                     action="assessment.create", patient_id=pid, target_type="assessment",
+                     target_id="5", old=None, new={"nested": [1, 2.5, None, "x"]},
+                     ip="127.0.0.1", detail=None)
+        db.session.execute(AuditEvent.__table__.insert(), event)
+        PlainInsert(AuditEvent.__table__).execute(event)
+
+        def raw(table, where, params):
+            return db.session.execute(text(f"SELECT * FROM {table.name} WHERE {where} "
+                                           "ORDER BY id"), params).all()
+
+        for table, core_id, plain_id, differ in pairs:
+            (core,), (plain_row,) = raw(table, "id = :i", {"i": core_id}), \
+                raw(table, "id = :i", {"i": plain_id})
+            keys = [c.key for c in table.c]
+            for key, a, b in zip(keys, core, plain_row, strict=True):
+                if key not in differ | {"id"}:
+                    assert (key, a) == (key, b)
+        scores = raw(ScoreValue.__table__, "patient_id = :p", {"p": pid})
+        assert [row[1:5] + row[6:] for row in scores[:2]] == \
+            [row[1:5] + row[6:] for row in scores[2:]]
+        events = raw(AuditEvent.__table__, "action = 'assessment.create' AND actor_id = :p",
+                     {"p": pid})
+        assert len(events) == 2 and events[0][1:] == events[1][1:]
+
+        with pytest.raises(ValueError, match="missing"):
+            PlainInsert(AuditEvent.__table__).execute({k: v for k, v in event.items()
+                                                      if k != "ip"})
+        db.session.rollback()
