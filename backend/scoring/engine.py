@@ -85,8 +85,7 @@ def _evaluate(
     computed: Mapping[str, ScoreValue],
 ) -> ScoreValue:
     item_ids = {i.id for i in instrument.items}
-    inputs: dict[str, Fraction] = {}
-    all_int = True
+    raws: dict[str, Number] = {}
     for ref in score_def.inputs:
         if ref in item_ids:
             raw = values.get(ref)
@@ -96,8 +95,9 @@ def _evaluate(
         else:
             raw = computed[ref].value
         if raw is not None:
-            inputs[ref] = exact(raw)
-            all_int = all_int and isinstance(raw, int)
+            raws[ref] = raw
+    all_int = all(isinstance(raw, int) for raw in raws.values())
+    inputs = raws
 
     total = len(score_def.inputs)
     # min_answered only lowers the bar for means and for prorated sums.
@@ -110,17 +110,17 @@ def _evaluate(
 
     value: Number | None
     if score_def.method == "mean":
-        mean = sum(inputs.values(), Fraction(0)) / len(inputs)
+        mean = _exact_sum(raws.values(), all_int) / len(inputs)
         value = to_number(mean, digits=score_def.round, keep_int=False)
     elif score_def.method == "weighted_sum":
         weighted = sum(
-            (v * score_def.weights.get(ref, Fraction(1)) for ref, v in inputs.items()),
+            (exact(v) * score_def.weights.get(ref, Fraction(1)) for ref, v in raws.items()),
             Fraction(0),
         )
         keep_int = all_int and all(w.denominator == 1 for w in score_def.weights.values())
         value = to_number(weighted, digits=score_def.round, keep_int=keep_int)
     else:
-        raw_sum = sum(inputs.values(), Fraction(0))
+        raw_sum = _exact_sum(raws.values(), all_int)
         prorated = len(inputs) < total
         if prorated:
             raw_sum = Fraction(int(round_half_up(raw_sum * total / len(inputs), 0)))
@@ -135,6 +135,14 @@ def _evaluate(
                 looked_up = to_number(exact(looked_up), digits=score_def.round, keep_int=True)
             value = looked_up
     return ScoreValue(value, score_def.band_for(value), None)
+
+
+def _exact_sum(values, all_int: bool) -> Fraction:
+    """The exact sum as a Fraction. Whole answers (the usual case) add as ints: the same value
+    as adding Fractions one by one, without a gcd per answer."""
+    if all_int:
+        return Fraction(sum(values))
+    return sum(map(exact, values), Fraction(0))
 
 
 def _holds(
