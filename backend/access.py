@@ -7,6 +7,7 @@ from functools import wraps
 from flask_login import current_user
 
 from .errors import Forbidden, Problem, Unauthorized
+from .users.sessions import SignedInPatient
 
 
 class PinRequired(Problem):
@@ -77,4 +78,4 @@ def current_patient():
     user = current_principal()
     if not user.is_patient:
         raise Forbidden("This is for patients signed in from an invite.")
-    return user.record() if hasattr(user, "record") else user
+    return user.record() if isinstance(user, SignedInPatient) else user

@@ -38,15 +38,8 @@ def _check_idempotency_key(data: dict) -> None:
 def _submitted(patient, assessment, created: bool):
     # Commit now rather than at the request boundary: on SQLite the write lock is then held
     # for the inserts alone, not also while the response is serialized, and the other workers
-    # wait less. (Everything this request writes is already in the transaction.) The
-    # patient and the session row stay loaded: nothing else changed them, and expiring them
-    # would only make the rest of the request read them again.
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+    # wait less. (Everything this request writes is already in the transaction.)
+    db.session.commit()
     assessment.replayed = not created
     positive = any(f.get("severity") == "safety" for f in assessment.scores.get("flags", []))
     assessment.crisis_text = patient.clinic.crisis_text if positive else None

@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from backend.outcomes.model import HOUR_MICROS, Dose, from_micros, hours_micros
@@ -252,6 +253,11 @@ def changes_near(series: Series, anchor: int, base: float | None, lo: int, hi: i
     return out
 
 
+def _of_dose(name: str) -> property:
+    """A read-only attribute that is the anchor dose's own (``dose.<name>``), read in C."""
+    return property(attrgetter(f"dose.{name}"), doc=f"The anchor dose's {name}.")
+
+
 class Judged(NamedTuple):
     """What cohort statistics read of one anchor's verdict (see `cohort.judge_columns`).
 
@@ -266,21 +272,10 @@ class Judged(NamedTuple):
     baseline: float | None
     changes: list[float | None]
 
-    @property
-    def anchor_at(self) -> datetime:
-        return self.dose.at
-
-    @property
-    def arm(self) -> str | None:
-        return self.dose.arm
-
-    @property
-    def period(self) -> int | None:
-        return self.dose.period
-
-    @property
-    def drug(self) -> str:
-        return self.dose.drug
+    anchor_at = _of_dose("at")
+    arm = _of_dose("arm")
+    period = _of_dose("period")
+    drug = _of_dose("drug")
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -330,33 +325,13 @@ class AnchorVerdict:
         set_field(self, "dose_ids", dose_ids)
         set_field(self, "view", view)
 
-    @property
-    def anchor_dose_id(self) -> int | str:
-        return self.dose.id
-
-    @property
-    def anchor_at(self) -> datetime:
-        return self.dose.at
-
-    @property
-    def course(self) -> str | None:
-        return self.dose.course
-
-    @property
-    def session(self) -> int | None:
-        return self.dose.session
-
-    @property
-    def arm(self) -> str | None:
-        return self.dose.arm
-
-    @property
-    def period(self) -> int | None:
-        return self.dose.period
-
-    @property
-    def drug(self) -> str:
-        return self.dose.drug
+    anchor_dose_id = _of_dose("id")
+    anchor_at = _of_dose("at")
+    course = _of_dose("course")
+    session = _of_dose("session")
+    arm = _of_dose("arm")
+    period = _of_dose("period")
+    drug = _of_dose("drug")
 
     @property
     def evaluable(self) -> bool:

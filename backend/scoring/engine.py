@@ -85,7 +85,7 @@ def _evaluate(
     computed: Mapping[str, ScoreValue],
 ) -> ScoreValue:
     item_ids = {i.id for i in instrument.items}
-    raws: dict[str, Number] = {}
+    inputs: dict[str, Number] = {}
     for ref in score_def.inputs:
         if ref in item_ids:
             raw = values.get(ref)
@@ -95,9 +95,8 @@ def _evaluate(
         else:
             raw = computed[ref].value
         if raw is not None:
-            raws[ref] = raw
-    all_int = all(isinstance(raw, int) for raw in raws.values())
-    inputs = raws
+            inputs[ref] = raw
+    all_int = all(isinstance(raw, int) for raw in inputs.values())
 
     total = len(score_def.inputs)
     # min_answered only lowers the bar for means and for prorated sums.
@@ -110,17 +109,17 @@ def _evaluate(
 
     value: Number | None
     if score_def.method == "mean":
-        mean = _exact_sum(raws.values(), all_int) / len(inputs)
+        mean = _exact_sum(inputs.values(), all_int) / len(inputs)
         value = to_number(mean, digits=score_def.round, keep_int=False)
     elif score_def.method == "weighted_sum":
         weighted = sum(
-            (exact(v) * score_def.weights.get(ref, Fraction(1)) for ref, v in raws.items()),
+            (exact(v) * score_def.weights.get(ref, Fraction(1)) for ref, v in inputs.items()),
             Fraction(0),
         )
         keep_int = all_int and all(w.denominator == 1 for w in score_def.weights.values())
         value = to_number(weighted, digits=score_def.round, keep_int=keep_int)
     else:
-        raw_sum = _exact_sum(raws.values(), all_int)
+        raw_sum = _exact_sum(inputs.values(), all_int)
         prorated = len(inputs) < total
         if prorated:
             raw_sum = Fraction(int(round_half_up(raw_sum * total / len(inputs), 0)))

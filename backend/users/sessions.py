@@ -114,10 +114,8 @@ def _load_any(token: str):
     if found is None:
         return None
     row, user, patient = found
-    if row.revoked_at is not None:
-        return None
     now = utcnow()
-    if row.expires_at <= now:
+    if _ended(row.revoked_at, row.expires_at, now):
         return None
     cfg = current_app.config
     if row.kind == "user":
@@ -133,17 +131,32 @@ def _load_any(token: str):
         principal = patient
         if principal is None or principal.status == "withdrawn":
             return None
-        idle = timedelta(minutes=int(cfg["PATIENT_PIN_IDLE_MINUTES"]))
-        if principal.pin_hash and (row.pin_ok_at is None or now - row.last_seen_at > idle):
-            row.pin_ok_at = None
-        principal.pin_locked = bool(principal.pin_hash) and row.pin_ok_at is None
+        pin_ok_at = _pin_ok_at(principal.pin_hash, row.pin_ok_at, row.last_seen_at, now)
+        if pin_ok_at != row.pin_ok_at:
+            row.pin_ok_at = pin_ok_at
+        principal.pin_locked = bool(principal.pin_hash) and pin_ok_at is None
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
     principal.session_token = token
     return principal
 
 
+def _ended(revoked_at, expires_at, now) -> bool:
+    """Whether a session row no longer admits anyone (both loaders ask)."""
+    return revoked_at is not None or expires_at <= now
+
+
+def _pin_ok_at(pin_hash, pin_ok_at, last_seen_at, now):
+    """When a patient last proved their PIN, as this request sees it: forgotten once the app
+    has been idle past the PIN limit (both loaders ask)."""
+    idle = timedelta(minutes=int(current_app.config["PATIENT_PIN_IDLE_MINUTES"]))
+    if pin_hash and pin_ok_at is not None and now - last_seen_at > idle:
+        return None
+    return pin_ok_at
+
+
 _PATIENTS, _SESSIONS = Patient.__table__, AuthSession.__table__
+_PATIENT_COLUMNS = tuple(column.key for column in _PATIENTS.c)
 
 
 @cache
@@ -170,14 +183,13 @@ def _load_patient(token: str) -> SignedInPatient | None:
         return None
     found = found._mapping
     now = utcnow()
-    if found["revoked_at"] is not None or found["expires_at"] <= now \
-            or found["status"] == "withdrawn":
+    if _ended(found["revoked_at"], found["expires_at"], now) or found["status"] == "withdrawn":
         return None
     changes = {}
-    pin_ok_at, last_seen_at = found["pin_ok_at"], found["last_seen_at"]
-    idle = timedelta(minutes=int(current_app.config["PATIENT_PIN_IDLE_MINUTES"]))
-    if found["pin_hash"] and pin_ok_at is not None and now - last_seen_at > idle:
-        pin_ok_at = changes["pin_ok_at"] = None
+    last_seen_at = found["last_seen_at"]
+    pin_ok_at = _pin_ok_at(found["pin_hash"], found["pin_ok_at"], last_seen_at, now)
+    if pin_ok_at != found["pin_ok_at"]:
+        changes["pin_ok_at"] = pin_ok_at
     if now - last_seen_at > TOUCH_EVERY:
         changes["last_seen_at"] = now
     if changes:
@@ -185,9 +197,6 @@ def _load_patient(token: str) -> SignedInPatient | None:
                            .values(**changes))
     return SignedInPatient({key: found[key] for key in _PATIENT_COLUMNS}, session_token=token,
                            pin_locked=bool(found["pin_hash"]) and pin_ok_at is None)
-
-
-_PATIENT_COLUMNS = tuple(column.key for column in _PATIENTS.c)
 
 
 class SignedInPatient:
