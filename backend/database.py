@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import bindparam, event
+from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
 from .dbtypes import MAX_ID
@@ -43,11 +44,13 @@ class PlainInsert:
     connection with each column type's own bind processor.
 
     This is what ``session.execute(table.insert(), values)`` does, without its per-call
-    bookkeeping (ORM execution options, the compiled-cache lookup, building processed
-    parameters through the execution context): about half of the cost of each of the three
-    INSERTs of a submission. The values stored are the same, because the same compiler and
-    the same type processors produce them (tests compare the stored rows). Every column but
-    the primary key must be given: a column default would not be applied here.
+    bookkeeping (ORM execution options, the compiled-cache lookup, an execution context and
+    a result object): the statement goes to a DB-API cursor of the session's connection,
+    inside the session's transaction. The values stored are the same, because the same
+    compiler and the same type processors produce them (tests compare the stored rows). A
+    driver error is raised as SQLAlchemy's own (``IntegrityError`` and so on), as
+    ``session.execute`` would raise it. Every column but the primary key must be given: a
+    column default would not be applied here.
     """
 
     def __init__(self, table, *, returning: str | None = None) -> None:
@@ -81,18 +84,82 @@ class PlainInsert:
                      for key, process in processors]
         return tuple(v for _, v in processed) if positional else dict(processed)
 
+    def _run(self, method: str, parameters_of):
+        connection = db.session.connection()
+        dialect = connection.dialect
+        sql, processors, positional, returning = self._for(dialect)
+        parameters = parameters_of(processors, positional)
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            getattr(cursor, method)(sql, parameters)
+            if not self.returning or method == "executemany":
+                return None
+            return cursor.fetchone()[0] if returning else cursor.lastrowid
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from exc
+        finally:
+            cursor.close()
+
     def execute(self, values: dict):
         """Insert one row; return its ``returning`` column (the new id) when asked for."""
-        connection = db.session.connection()
-        sql, processors, positional, returning = self._for(connection.dialect)
-        result = connection.exec_driver_sql(sql, self._parameters(processors, positional,
-                                                                  values))
-        if self.returning:
-            return result.scalar_one() if returning else result.lastrowid
-        return None
+        return self._run("execute", lambda processors, positional:
+                         self._parameters(processors, positional, values))
 
     def executemany(self, rows: list[dict]) -> None:
+        self._run("executemany", lambda processors, positional:
+                  [self._parameters(processors, positional, row) for row in rows])
+
+
+class PlainSelect:
+    """A SELECT built once, run like :class:`PlainInsert` on a DB-API cursor of the session's
+    connection. Rows come back as dicts keyed by the selected columns' keys, each value through
+    its column type's own result processor, as ``session.execute(statement)`` returns them
+    (a test compares the two); bind values go through their types' bind processors.
+
+    For a query that runs on every request (the signed-in patient), where building an
+    execution context and a result object costs as much as the query itself.
+    """
+
+    def __init__(self, statement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple] = {}
+
+    def _for(self, dialect) -> tuple:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            names = (compiled.positiontup if dialect.positional
+                     else list(compiled.bind_names.values()))
+            binds = compiled.binds  # name -> BindParameter: its value is the default
+            params = [(name, binds[name].effective_value, binds[name].type.dialect_impl(dialect)
+                       .bind_processor(dialect)) for name in names]
+            columns = [(column.key, column.type.dialect_impl(dialect)
+                        .result_processor(dialect, None))
+                       for column in self.statement.selected_columns]
+            found = self._compiled[dialect.name] = (compiled.string, params, columns,
+                                                    dialect.positional)
+        return found
+
+    def first(self, **values) -> dict | None:
+        """The first row for these bind values, or None."""
         connection = db.session.connection()
-        sql, processors, positional, _ = self._for(connection.dialect)
-        connection.exec_driver_sql(sql, [self._parameters(processors, positional, row)
-                                         for row in rows])
+        dialect = connection.dialect
+        sql, params, columns, positional = self._for(dialect)
+        processed = [(name, values.get(name, default) if process is None
+                      else process(values.get(name, default)))
+                     for name, default, process in params]
+        parameters = tuple(v for _, v in processed) if positional else dict(processed)
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            row = cursor.fetchone()
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from exc
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        return {key: value if process is None else process(value)
+                for (key, process), value in zip(columns, row, strict=True)}

@@ -111,3 +111,57 @@ def test_plain_inserts_store_exactly_what_core_inserts_store(app, clinician_clie
             PlainInsert(AuditEvent.__table__).execute({k: v for k, v in event.items()
                                                       if k != "ip"})
         db.session.rollback()
+
+
+def test_a_plain_insert_that_breaks_a_constraint_raises_sqlalchemys_error(app, clinician_client,
+                                                                         make_patient):
+    """The submission path tells a retry by SQLAlchemy's `IntegrityError` (the unique client
+    UUID): `PlainInsert` runs on a driver cursor, so it must raise that, not the driver's."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from backend.audit.models import AuditEvent
+    from backend.database import PlainInsert
+    from backend.extensions import db
+
+    patient, _ = make_patient(clinician_client)
+    with app.app_context():
+        cid = db.session.execute(text("SELECT clinic_id FROM patients WHERE id = :p"),
+                                 {"p": patient["id"]}).scalar_one()
+        event = dict(at=None, clinic_id=cid, actor_kind="system", actor_id=None, action="x",
+                     patient_id=patient["id"], target_type=None, target_id=None, old=None,
+                     new=None, ip=None, detail=None)  # at is NOT NULL
+        with pytest.raises(IntegrityError):
+            PlainInsert(AuditEvent.__table__).execute(event)
+        db.session.rollback()
+
+
+def test_plain_select_returns_what_core_returns(app, clinician_client, make_patient, enroll):
+    """`PlainSelect` (the signed-in patient's query) against Core's execution of the same
+    statement: the same keys and values, aware datetimes included, and None for no row."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import bindparam, select, update
+
+    from backend.database import PlainSelect
+    from backend.extensions import db
+    from backend.patients.models import Patient
+    from backend.users.models import AuthSession
+
+    patient, invite = make_patient(clinician_client)
+    enroll(invite)
+    sessions, patients = AuthSession.__table__, Patient.__table__
+    statement = (select(sessions.c.id.label("session_id"), sessions.c.revoked_at,
+                        sessions.c.expires_at, *patients.c)
+                 .join(patients, patients.c.id == sessions.c.patient_id)
+                 .where(sessions.c.patient_id == bindparam("pid"), sessions.c.kind == "patient"))
+    with app.app_context():
+        db.session.execute(update(AuthSession).values(revoked_at=datetime(
+            2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)).where(AuthSession.patient_id == patient["id"]))
+        core = db.session.execute(statement, {"pid": patient["id"]}).first()
+        plain = PlainSelect(statement).first(pid=patient["id"])
+        assert core is not None and plain == dict(core._mapping)
+        assert plain["revoked_at"].tzinfo is UTC and plain["enrolled_at"].tzinfo is UTC
+        assert PlainSelect(statement).first(pid=patient["id"] + 1000) is None
+        db.session.rollback()
