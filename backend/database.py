@@ -84,11 +84,9 @@ class PlainInsert:
                      for key, process in processors]
         return tuple(v for _, v in processed) if positional else dict(processed)
 
-    def _run(self, method: str, parameters_of):
-        connection = db.session.connection()
+    def _run(self, connection, method: str, parameters):
         dialect = connection.dialect
-        sql, processors, positional, returning = self._for(dialect)
-        parameters = parameters_of(processors, positional)
+        sql, _, _, returning = self._for(dialect)
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             getattr(cursor, method)(sql, parameters)
@@ -103,12 +101,55 @@ class PlainInsert:
 
     def execute(self, values: dict):
         """Insert one row; return its ``returning`` column (the new id) when asked for."""
-        return self._run("execute", lambda processors, positional:
+        connection = db.session.connection()
+        _, processors, positional, _ = self._for(connection.dialect)
+        return self._run(connection, "execute",
                          self._parameters(processors, positional, values))
 
     def executemany(self, rows: list[dict]) -> None:
-        self._run("executemany", lambda processors, positional:
-                  [self._parameters(processors, positional, row) for row in rows])
+        self.prepare(rows).insert()
+
+    def prepare(self, rows: list[dict], *, later: str | None = None) -> PreparedRows:
+        """Rows with their values already processed, to insert with ``.insert(value)``.
+
+        ``later`` names a column whose value is not known yet (the id of a row inserted
+        first) and is filled in by ``insert``; its type must have no bind processor. This
+        lets a caller do all the work before its first write, so that on SQLite the write
+        lock is held for the statements and the commit alone.
+        """
+        connection = db.session.connection()
+        _, processors, positional, _ = self._for(connection.dialect)
+        slot = None
+        if later is not None:
+            slot = dict(processors)
+            if later not in slot or slot[later] is not None:
+                raise ValueError(f"{self.table.name}.{later} cannot be given later")
+            slot = [key for key, _ in processors].index(later) if positional else later
+        parameters = [self._parameters(processors, positional, row) for row in rows]
+        return PreparedRows(self, parameters, slot)
+
+
+class PreparedRows:
+    """What :meth:`PlainInsert.prepare` returns: processed rows waiting for their insert."""
+
+    def __init__(self, plain: PlainInsert, parameters: list, slot) -> None:
+        self.plain, self.parameters, self.slot = plain, parameters, slot
+
+    def insert(self, value=None):
+        """Insert the rows (``value`` in the ``later`` column); one row returns what
+        ``PlainInsert.execute`` returns."""
+        parameters, slot = self.parameters, self.slot
+        if slot is not None:
+            if isinstance(slot, int):
+                parameters = [(*p[:slot], value, *p[slot + 1:]) for p in parameters]
+            else:
+                parameters = [p | {slot: value} for p in parameters]
+        connection = db.session.connection()
+        if len(parameters) == 1:
+            return self.plain._run(connection, "execute", parameters[0])
+        if parameters:
+            self.plain._run(connection, "executemany", parameters)
+        return None
 
 
 class PlainSelect:

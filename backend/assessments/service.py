@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from ..audit.service import record
+from ..audit import service as audit
 from ..database import PlainInsert
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotFound, Problem, ValidationProblem
@@ -64,6 +64,21 @@ def submit(patient, data: dict, *, source: str,
         supersedes_id=supersedes.id if supersedes else None,
         entered_by_id=user.id if user else None, note=data.get("note") or "", **slot,
     )
+    # Everything the inserts need is built before the first of them: on SQLite that write
+    # takes the database's write lock, held until the commit, and the other workers wait
+    # on it. Only the new id is left to fill in.
+    scores = _INSERT_SCORES.prepare([
+        dict(assessment_id=None, clinic_id=patient.clinic_id, patient_id=patient.id,
+             instrument_id=instrument.id, score_id=score_id, value=float(value.value),
+             at=completed_at, in_window=slot["in_window"])
+        for score_id, value in result.scores.items() if value.value is not None],
+        later="assessment_id")
+    safety = [flag for flag in result.flags if flag.severity == "safety"]
+    event = audit.prepare("assessment.create", clinic_id=patient.clinic_id,
+                          patient_id=patient.id, target_type="assessment",
+                          new={"instrument": instrument.id, "client_uuid": client_uuid,
+                               "source": source, "supersedes_id": values["supersedes_id"],
+                               "safety_alerts": [flag.id for flag in safety]})
     try:
         # A plain INSERT: the row is never changed after this, so the ORM's unit of work
         # would only add cost on the hottest path.
@@ -84,21 +99,11 @@ def submit(patient, data: dict, *, source: str,
 
     if supersedes is not None:
         db.session.execute(delete(ScoreValue).where(ScoreValue.assessment_id == supersedes.id))
-    rows = [dict(assessment_id=assessment.id, clinic_id=patient.clinic_id,
-                 patient_id=patient.id, instrument_id=instrument.id, score_id=score_id,
-                 value=float(value.value), at=completed_at, in_window=assessment.in_window)
-            for score_id, value in result.scores.items() if value.value is not None]
-    if rows:  # one executemany, not one INSERT per score (this is the hot path)
-        _INSERT_SCORES.executemany(rows)
-    alerts = [Alert(clinic_id=patient.clinic_id, patient_id=patient.id,
-                    assessment_id=assessment.id, kind=flag.id, message=flag.message)
-              for flag in result.flags if flag.severity == "safety"]
-    db.session.add_all(alerts)
-    record("assessment.create", clinic_id=patient.clinic_id, patient_id=patient.id,
-           target_type="assessment", target_id=assessment.id,
-           new={"instrument": instrument.id, "client_uuid": client_uuid, "source": source,
-                "supersedes_id": assessment.supersedes_id,
-                "safety_alerts": [a.kind for a in alerts]})
+    scores.insert(new_id)  # one executemany, not one INSERT per score (this is the hot path)
+    db.session.add_all([Alert(clinic_id=patient.clinic_id, patient_id=patient.id,
+                              assessment_id=new_id, kind=flag.id, message=flag.message)
+                        for flag in safety])
+    event.insert(str(new_id))
     return assessment, True
 
 
@@ -124,8 +129,9 @@ def _replay(existing: Assessment, data: dict) -> Assessment:
         raise Conflict("This client UUID was already used for another questionnaire.",
                        errors=[{"field": "client_uuid", "reason": "already used for "
                                 f"{existing.instrument_id}"}])
-    record("assessment.replay", clinic_id=existing.clinic_id, patient_id=existing.patient_id,
-           target_type="assessment", target_id=existing.id)
+    audit.record("assessment.replay", clinic_id=existing.clinic_id,
+                 patient_id=existing.patient_id, target_type="assessment",
+                 target_id=existing.id)
     return existing
 
 
@@ -159,6 +165,6 @@ def list_assessments(patient, *, instrument_id: str | None = None,
     if limit:
         query = query.limit(limit)
     rows = list(db.session.scalars(query))
-    record("assessment.list", clinic_id=patient.clinic_id, patient_id=patient.id,
-           target_type="patient", target_id=patient.id, detail=f"{len(rows)} rows")
+    audit.record("assessment.list", clinic_id=patient.clinic_id, patient_id=patient.id,
+                 target_type="patient", target_id=patient.id, detail=f"{len(rows)} rows")
     return rows

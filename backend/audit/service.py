@@ -8,7 +8,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..database import PlainInsert
+from ..database import PlainInsert, PreparedRows
 from ..dbtypes import utcnow
 from ..extensions import db
 from .models import AuditEvent
@@ -47,10 +47,27 @@ def record(action: str, *, clinic_id: int | None = None, patient_id: int | None 
     A plain INSERT rather than an ORM object: every read and write of patient data lands
     here, and the event is never changed or read back within the request.
     """
+    _INSERT.execute(_values(action, clinic_id=clinic_id, patient_id=patient_id,
+                            target_type=target_type, target_id=target_id, old=old, new=new,
+                            detail=detail, actor=actor))
+
+
+def prepare(action: str, *, clinic_id: int | None = None, patient_id: int | None = None,
+            target_type: str | None = None, old: Mapping | None = None,
+            new: Mapping | None = None, detail: str | None = None) -> PreparedRows:
+    """An event about a row not inserted yet: everything is ready now, and
+    ``.insert(str(target_id))`` writes it once the row (and its id) exists."""
+    return _INSERT.prepare([_values(action, clinic_id=clinic_id, patient_id=patient_id,
+                                    target_type=target_type, target_id=None, old=old, new=new,
+                                    detail=detail, actor=None)], later="target_id")
+
+
+def _values(action: str, *, clinic_id, patient_id, target_type, target_id, old, new, detail,
+            actor) -> dict:
     kind, actor_id, actor_clinic = _actor()
     if actor is not None:
         kind, actor_id = actor
-    _INSERT.execute(dict(
+    return dict(
         at=utcnow(),
         clinic_id=clinic_id if clinic_id is not None else actor_clinic,
         actor_kind=kind,
@@ -63,7 +80,7 @@ def record(action: str, *, clinic_id: int | None = None, patient_id: int | None 
         new=_jsonable(new),
         ip=request.remote_addr if has_request_context() else None,
         detail=detail[:500] if detail else None,
-    ))
+    )
 
 
 def changes(obj, fields: Mapping[str, object]) -> tuple[dict, dict]:
