@@ -165,3 +165,47 @@ def test_plain_select_returns_what_core_returns(app, clinician_client, make_pati
         assert plain["revoked_at"].tzinfo is UTC and plain["enrolled_at"].tzinfo is UTC
         assert PlainSelect(statement).first(pid=patient["id"] + 1000) is None
         db.session.rollback()
+
+
+def test_prepared_rows_get_the_later_value_and_store_what_core_stores(app, clinician_client,
+                                                                      make_patient):
+    """`PlainInsert.prepare(..., later=...)`: the submission builds its score rows before it
+    knows the assessment's id. The id is filled into every row; the rows equal Core's."""
+    from datetime import UTC, datetime
+
+    import pytest
+    from sqlalchemy import select
+
+    from backend.assessments.models import ScoreValue
+    from backend.audit.models import AuditEvent
+    from backend.database import PlainInsert
+    from backend.extensions import db
+    from tests.conftest import submission
+
+    patient, _ = make_patient(clinician_client)
+    made = clinician_client.post(f"/api/v1/patients/{patient['id']}/assessments",
+                                 json=submission("phq9", {f"phq9_{i}": 1 for i in range(1, 10)}))
+    assert made.status_code == 201, made.get_json()
+    aid = made.get_json()["id"]
+    at = datetime(2026, 10, 25, 0, 59, 59, 999999, tzinfo=UTC)
+    table = ScoreValue.__table__
+    with app.app_context():
+        cid = db.session.scalar(select(table.c.clinic_id).where(table.c.assessment_id == aid))
+        rows = [dict(assessment_id=None, clinic_id=cid, patient_id=patient["id"],
+                     instrument_id="phq9", score_id=name, value=value, at=at, in_window=True)
+                for name, value in (("p", 3.5), ("q", 0.0))]
+        prepared = PlainInsert(table).prepare(rows, later="assessment_id")
+        db.session.execute(table.insert(), [row | {"assessment_id": aid,
+                                                   "score_id": row["score_id"] + "-core"}
+                                            for row in rows])
+        prepared.insert(aid)
+        stored = {row.score_id: (row.assessment_id, row.clinic_id, row.patient_id,
+                                 row.instrument_id, row.value, row.at, row.in_window)
+                  for row in db.session.execute(select(table).where(
+                      table.c.assessment_id == aid, table.c.score_id.in_(
+                          ["p", "q", "p-core", "q-core"])))}
+        assert stored["p"] == stored["p-core"] and stored["q"] == stored["q-core"]
+        assert stored["p"][0] == aid and stored["p"][4:] == (3.5, at, True)
+        with pytest.raises(ValueError, match="later"):  # JSON is processed: not fillable later
+            PlainInsert(AuditEvent.__table__).prepare([{}], later="new")
+        db.session.rollback()
