@@ -39,6 +39,37 @@ def init_app(app: Flask) -> None:
         cursor.close()
 
 
+def _on_cursor(connection, method: str, sql: str, parameters, result):
+    """Run ``sql`` on a DB-API cursor of ``connection`` (inside its transaction) and return
+    ``result(cursor)``. A driver error is raised as SQLAlchemy's own (``IntegrityError``...)."""
+    dialect = connection.dialect
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        getattr(cursor, method)(sql, parameters)
+        return result(cursor)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error,
+                                  dialect=dialect) from exc
+    finally:
+        cursor.close()
+
+
+def _nothing(cursor) -> None:
+    return None
+
+
+def _first_column(cursor):
+    return cursor.fetchone()[0]
+
+
+def _last_row_id(cursor):
+    return cursor.lastrowid
+
+
+def _fetchone(cursor):
+    return cursor.fetchone()
+
+
 class PlainInsert:
     """An INSERT of every column of a table, compiled once per dialect, run on the session's
     connection with each column type's own bind processor.
@@ -85,19 +116,12 @@ class PlainInsert:
         return tuple(v for _, v in processed) if positional else dict(processed)
 
     def _run(self, connection, method: str, parameters):
-        dialect = connection.dialect
-        sql, _, _, returning = self._for(dialect)
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            getattr(cursor, method)(sql, parameters)
-            if not self.returning or method == "executemany":
-                return None
-            return cursor.fetchone()[0] if returning else cursor.lastrowid
-        except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error,
-                                      dialect=dialect) from exc
-        finally:
-            cursor.close()
+        sql, _, _, returning = self._for(connection.dialect)
+        if not self.returning or method == "executemany":
+            result = _nothing
+        else:
+            result = _first_column if returning else _last_row_id
+        return _on_cursor(connection, method, sql, parameters, result)
 
     def execute(self, values: dict):
         """Insert one row; return its ``returning`` column (the new id) when asked for."""
@@ -164,6 +188,7 @@ class PlainSelect:
 
     def __init__(self, statement) -> None:
         self.statement = statement
+        self._names = frozenset(statement.compile().binds)
         self._compiled: dict[str, tuple] = {}
 
     def _for(self, dialect) -> tuple:
@@ -185,21 +210,14 @@ class PlainSelect:
     def first(self, **values) -> dict | None:
         """The first row for these bind values, or None."""
         connection = db.session.connection()
-        dialect = connection.dialect
-        sql, params, columns, positional = self._for(dialect)
+        sql, params, columns, positional = self._for(connection.dialect)
+        if not values.keys() <= self._names:
+            raise ValueError(f"unknown bind values {sorted(values.keys() - self._names)}")
         processed = [(name, values.get(name, default) if process is None
                       else process(values.get(name, default)))
                      for name, default, process in params]
         parameters = tuple(v for _, v in processed) if positional else dict(processed)
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(sql, parameters)
-            row = cursor.fetchone()
-        except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error,
-                                      dialect=dialect) from exc
-        finally:
-            cursor.close()
+        row = _on_cursor(connection, "execute", sql, parameters, _fetchone)
         if row is None:
             return None
         return {key: value if process is None else process(value)
