@@ -50,12 +50,14 @@ class Server(int):
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict, *, workers: int = 2, ready_path: str = "/",
-             timeout: float = 30):
+             timeout: float = 30, pin: bool = False):
     """Serve ``app_spec`` with gunicorn sync workers on a free loopback port; yield the port
-    (a :class:`Server`: an ``int`` that also reports the server's CPU time)."""
+    (a :class:`Server`: an ``int`` that also reports the server's CPU time). ``pin`` puts
+    each worker on its own core (``bench/pin_workers.py``)."""
     port = free_port()
+    config = ["-c", "python:bench.pin_workers"] if pin else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", *config,
          "--backlog", "512", "-b", f"127.0.0.1:{port}", app_spec],
         env={**os.environ, **env}, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -69,7 +69,8 @@ def phq9(rng: random.Random) -> dict:
     return {f"phq9_{i}": rng.randint(0, 3) for i in range(1, 9)} | {"phq9_9": 0}
 
 
-def measure(url: str, connections: int, max_requests: int, max_seconds: float) -> dict:
+def measure(url: str, connections: int, max_requests: int, max_seconds: float,
+            pin: bool = False) -> dict:
     bare_target = url if url.startswith("postgresql") else url.removeprefix("sqlite:///")
     from bench.bare_app import create_table
 
@@ -79,8 +80,8 @@ def measure(url: str, connections: int, max_requests: int, max_seconds: float) -
     rng = random.Random(7)
     values = [[rng.randint(0, 10) for _ in range(10)] for _ in range(64)]
 
-    with gunicorn("bench.bare_app:app", env) as bare_port, \
-            gunicorn("backend.wsgi:app", env, ready_path="/api/v1/instruments") as port:
+    with gunicorn("bench.bare_app:app", env, pin=pin) as bare_port, \
+            gunicorn("backend.wsgi:app", env, ready_path="/api/v1/instruments", pin=pin) as port:
         bare_clients = [Session(bare_port) for _ in range(connections)]
 
         def bare(state, i):
@@ -150,21 +151,27 @@ def main(argv=None) -> dict:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--quick", action="store_true", help="1,000 requests, 8 s per phase")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--pin-workers", action="store_true",
+                        help="each gunicorn worker on its own core, for both servers (a "
+                             "diagnostic: not the conditions of the target)")
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.seconds = 1000, 8
-    out: dict = {"connections": args.connections, "workers": 2}
+    out: dict = {"connections": args.connections, "workers": 2,
+                 "pinned_workers": args.pin_workers}
     folder = Path(tempfile.mkdtemp(prefix="ebb-bench-submit-"))
     try:
         sqlite_url = f"sqlite:///{folder / 'bench.sqlite3'}"
         migrate(sqlite_url)
-        out["sqlite"] = measure(sqlite_url, args.connections, args.requests, args.seconds)
+        out["sqlite"] = measure(sqlite_url, args.connections, args.requests, args.seconds,
+                                args.pin_workers)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if not args.no_postgres and pg_available():
         url = fresh_pg()
         migrate(url)
-        out["postgresql"] = measure(url, args.connections, args.requests, args.seconds)
+        out["postgresql"] = measure(url, args.connections, args.requests, args.seconds,
+                                    args.pin_workers)
     else:
         out["postgresql"] = "skipped: no server on 127.0.0.1:5432"
     heads = []
@@ -173,7 +180,9 @@ def main(argv=None) -> dict:
         if isinstance(r, str):
             print(f"{db}: {r}")
             continue
-        print(f"{db} (2 sync workers, {args.connections} connections):")
+        pinned = ", workers pinned one per core: not the target's conditions" \
+            if args.pin_workers else ""
+        print(f"{db} (2 sync workers, {args.connections} connections{pinned}):")
         print(_line("bare", r["bare"]))
         print(_line("ebb", r["ebb"]))
         print(f"  ratio ebb/bare {r['ratio']:.2f} (target >= 0.5); p99 target < 50 ms: "
