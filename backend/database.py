@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from operator import attrgetter, methodcaller
+
 from flask import Flask
 from sqlalchemy import bindparam, event
 from sqlalchemy.exc import DBAPIError
@@ -39,14 +42,15 @@ def init_app(app: Flask) -> None:
         cursor.close()
 
 
-def _on_cursor(connection, method: str, sql: str, parameters, result):
+def _on_cursor(connection, method: str, sql: str, parameters, result=None):
     """Run ``sql`` on a DB-API cursor of ``connection`` (inside its transaction) and return
-    ``result(cursor)``. A driver error is raised as SQLAlchemy's own (``IntegrityError``...)."""
+    ``result(cursor)`` (None without one). A driver error is raised as SQLAlchemy's own
+    (``IntegrityError``...). Engine events (statement logging, counting) do not see it."""
     dialect = connection.dialect
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         getattr(cursor, method)(sql, parameters)
-        return result(cursor)
+        return None if result is None else result(cursor)
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error,
                                   dialect=dialect) from exc
@@ -54,20 +58,47 @@ def _on_cursor(connection, method: str, sql: str, parameters, result):
         cursor.close()
 
 
-def _nothing(cursor) -> None:
-    return None
+def run_on_cursor(method: str, sql: str, parameters, result=None):
+    """`_on_cursor` on the session's connection."""
+    return _on_cursor(db.session.connection(), method, sql, parameters, result)
+
+
+_fetchone = methodcaller("fetchone")
+_last_row_id = attrgetter("lastrowid")
 
 
 def _first_column(cursor):
     return cursor.fetchone()[0]
 
 
-def _last_row_id(cursor):
-    return cursor.lastrowid
+@lru_cache(maxsize=64)
+def compiled_once(statement, dialect) -> tuple[str, tuple, dict, dict]:
+    """A Core statement compiled once per dialect: (SQL, its bind names in the order a
+    positional driver takes them, the values it carries itself, bind processors by name)."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup if dialect.positional
+                  else compiled.bind_names.values())
+    own, processors = {}, {}
+    for bind, name in compiled.bind_names.items():
+        if not bind.required:
+            own[name] = bind.effective_value
+        processor = bind.type.bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    return compiled.string, names, own, processors
 
 
-def _fetchone(cursor):
-    return cursor.fetchone()
+def bind_values(statement, dialect, values: dict, *,
+                strict: bool = False) -> tuple[str, tuple | dict]:
+    """The SQL of ``statement`` and its parameters for ``values`` (see `compiled_once`), as
+    the driver takes them. ``strict`` refuses a value the statement has no bind for."""
+    sql, names, own, processors = compiled_once(statement, dialect)
+    if strict and not values.keys() <= set(names):
+        raise ValueError(f"unknown bind values {sorted(values.keys() - set(names))}")
+    params = {**own, **values}
+    for name, processor in processors.items():
+        params[name] = processor(params[name])
+    return sql, tuple(params[name] for name in names) if dialect.positional else params
 
 
 class PlainInsert:
@@ -117,9 +148,8 @@ class PlainInsert:
 
     def _run(self, connection, method: str, parameters):
         sql, _, _, returning = self._for(connection.dialect)
-        if not self.returning or method == "executemany":
-            result = _nothing
-        else:
+        result = None
+        if self.returning and method == "execute":
             result = _first_column if returning else _last_row_id
         return _on_cursor(connection, method, sql, parameters, result)
 
@@ -145,10 +175,10 @@ class PlainInsert:
         _, processors, positional, _ = self._for(connection.dialect)
         slot = None
         if later is not None:
-            slot = dict(processors)
-            if later not in slot or slot[later] is not None:
+            keys = [key for key, _ in processors]
+            if later not in keys or dict(processors)[later] is not None:
                 raise ValueError(f"{self.table.name}.{later} cannot be given later")
-            slot = [key for key, _ in processors].index(later) if positional else later
+            slot = keys.index(later) if positional else later
         parameters = [self._parameters(processors, positional, row) for row in rows]
         return PreparedRows(self, parameters, slot)
 
@@ -180,7 +210,7 @@ class PlainSelect:
     """A SELECT built once, run like :class:`PlainInsert` on a DB-API cursor of the session's
     connection. Rows come back as dicts keyed by the selected columns' keys, each value through
     its column type's own result processor, as ``session.execute(statement)`` returns them
-    (a test compares the two); bind values go through their types' bind processors.
+    (a test compares the two); bind values are processed as `bind_values` does.
 
     For a query that runs on every request (the signed-in patient), where building an
     execution context and a result object costs as much as the query itself.
@@ -188,37 +218,24 @@ class PlainSelect:
 
     def __init__(self, statement) -> None:
         self.statement = statement
-        self._names = frozenset(statement.compile().binds)
-        self._compiled: dict[str, tuple] = {}
+        self._columns: dict[str, list] = {}
 
-    def _for(self, dialect) -> tuple:
-        found = self._compiled.get(dialect.name)
+    def _result_processors(self, dialect) -> list:
+        found = self._columns.get(dialect.name)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            names = (compiled.positiontup if dialect.positional
-                     else list(compiled.bind_names.values()))
-            binds = compiled.binds  # name -> BindParameter: its value is the default
-            params = [(name, binds[name].effective_value, binds[name].type.dialect_impl(dialect)
-                       .bind_processor(dialect)) for name in names]
-            columns = [(column.key, column.type.dialect_impl(dialect)
-                        .result_processor(dialect, None))
-                       for column in self.statement.selected_columns]
-            found = self._compiled[dialect.name] = (compiled.string, params, columns,
-                                                    dialect.positional)
+            found = self._columns[dialect.name] = [
+                (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
+                for column in self.statement.selected_columns]
         return found
 
     def first(self, **values) -> dict | None:
         """The first row for these bind values, or None."""
         connection = db.session.connection()
-        sql, params, columns, positional = self._for(connection.dialect)
-        if not values.keys() <= self._names:
-            raise ValueError(f"unknown bind values {sorted(values.keys() - self._names)}")
-        processed = [(name, values.get(name, default) if process is None
-                      else process(values.get(name, default)))
-                     for name, default, process in params]
-        parameters = tuple(v for _, v in processed) if positional else dict(processed)
+        dialect = connection.dialect
+        sql, parameters = bind_values(self.statement, dialect, values, strict=True)
         row = _on_cursor(connection, "execute", sql, parameters, _fetchone)
         if row is None:
             return None
         return {key: value if process is None else process(value)
-                for (key, process), value in zip(columns, row, strict=True)}
+                for (key, process), value in zip(self._result_processors(dialect), row,
+                                                 strict=True)}

@@ -347,7 +347,7 @@ def judge_cohort(columns: Mapping[Hashable, Sequence], doses: Mapping[Hashable, 
     for patient, patient_doses in doses.items():
         ats, values, in_window, ids = columns.get(patient, NO_COLUMNS)
         series = _columns_series(ats, values, in_window, ids, require)
-        out[patient] = [judge_lean(series, plan, limits, targets, *anchor[:4])
+        out[patient] = [_judge_lean(series, plan, limits, targets, *anchor[:4])
                         for anchor in _anchors(patient_doses, mode)]
     return out
 
@@ -378,7 +378,7 @@ def _judge(series: Series, plan: Plan, known_limits: dict, dose: Dose, base_ref:
     )
 
 
-def judge_lean(series: Series, plan: Plan, known_limits: dict, targets: tuple, dose: Dose,
+def _judge_lean(series: Series, plan: Plan, known_limits: dict, targets: tuple, dose: Dose,
                base_ref: int, anchor: int, next_anchor: int | None) -> Judged:
     """What cohort statistics read of `_judge`'s verdict, without building it: the outcome,
     duration, censoring, baseline and the changes at `targets` (see `changes_near`)."""

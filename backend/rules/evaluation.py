@@ -11,14 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 from itertools import groupby, repeat
-from operator import floordiv, itemgetter, sub
+from operator import floordiv, itemgetter, methodcaller, sub
 
 from sqlalchemy import select
 
 from ..assessments.models import ScoreValue
 from ..audit.service import record
+from ..database import bind_values, run_on_cursor
 from ..extensions import db
 from ..outcomes import (
     Dose,
@@ -98,34 +98,15 @@ def driver_rows(query) -> list[tuple]:
     caller converts what needs it: UTCDateTime columns (`micros_column`, `utc_value`) and
     booleans, which SQLite hands back as 0 and 1 (`_booleans`).
     """
-    connection = db.session.connection()
-    compiled = query.compile(dialect=connection.dialect,
-                             compile_kwargs={"render_postcompile": True})
+    dialect = db.session.connection().dialect
+    compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
-    if connection.dialect.positional:
+    if dialect.positional:
         params = tuple(params[name] for name in compiled.positiontup)
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(compiled.string, params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    return run_on_cursor("execute", compiled.string, params, _FETCHALL)
 
 
-@lru_cache(maxsize=64)
-def _compiled(statement, dialect) -> tuple[str, tuple | None, dict, dict]:
-    """A Core statement compiled once per dialect: (SQL, positional names or None, the values
-    it carries itself, bind processors by name)."""
-    compiled = statement.compile(dialect=dialect)
-    names = tuple(compiled.positiontup) if dialect.positional else None
-    own, processors = {}, {}
-    for bind, name in compiled.bind_names.items():
-        if not bind.required:
-            own[name] = bind.effective_value
-        processor = bind.type.bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
-    return compiled.string, names, own, processors
+_FETCHALL = methodcaller("fetchall")
 
 
 def driver_execute(statement, values: dict) -> list:
@@ -133,17 +114,12 @@ def driver_execute(statement, values: dict) -> list:
 
     For a statement built once and run with new ``values`` each time: it is compiled once
     per dialect, the values go through their types' bind processing (a UTCDateTime becomes
-    SQLite's text, for example), and the columns come back as the driver hands them over
-    (see `driver_rows`). Runs through the connection, so engine events (statement counts,
-    logging) see it.
+    SQLite's text, for example; see `database.bind_values`), and the columns come back as the
+    driver hands them over (see `driver_rows`). Runs through the connection, so engine events
+    (statement counts, logging) see it.
     """
     connection = db.session.connection()
-    sql, names, params, processors = _compiled(statement, connection.dialect)
-    params = {**params, **values}
-    for name, processor in processors.items():
-        params[name] = processor(params[name])
-    if names is not None:
-        params = tuple(params[name] for name in names)
+    sql, params = bind_values(statement, connection.dialect, values)
     return connection.exec_driver_sql(sql, params).fetchall()
 
 

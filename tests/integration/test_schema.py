@@ -142,6 +142,7 @@ def test_plain_select_returns_what_core_returns(app, clinician_client, make_pati
     statement: the same keys and values, aware datetimes included, and None for no row."""
     from datetime import UTC, datetime
 
+    import pytest
     from sqlalchemy import bindparam, select, update
 
     from backend.database import PlainSelect
@@ -164,6 +165,8 @@ def test_plain_select_returns_what_core_returns(app, clinician_client, make_pati
         assert core is not None and plain == dict(core._mapping)
         assert plain["revoked_at"].tzinfo is UTC and plain["enrolled_at"].tzinfo is UTC
         assert PlainSelect(statement).first(pid=patient["id"] + 1000) is None
+        with pytest.raises(ValueError, match="unknown bind"):
+            PlainSelect(statement).first(pid=patient["id"], patient_id=patient["id"])
         db.session.rollback()
 
 
