@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 import schemathesis
 from argon2 import PasswordHasher
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -31,6 +31,8 @@ from ..conftest import login
 
 #: Examples per operation, role and mode (valid / invalid data): 4 x 25 = 100 per operation.
 EXAMPLES = int(os.environ.get("EBB_FUZZ_EXAMPLES", "25"))
+#: Unset: the same cases every run (derandomized). A number: other cases, repeatable by it.
+SEED = os.environ.get("EBB_FUZZ_SEED")
 #: Operations that would end the fuzzing session itself (they have their own tests).
 SKIP = {("POST", "/api/v1/auth/logout")}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -56,7 +58,7 @@ def failure_key(text: str) -> str:
 def fuzz(operation, mode, session: dict, label: str, cases: Counter, failures: dict) -> None:
     """Send up to EXAMPLES generated cases; collect each distinct failure instead of stopping."""
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=SEED is None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
@@ -68,6 +70,8 @@ def fuzz(operation, mode, session: dict, label: str, cases: Counter, failures: d
             text = str(exc)
             failures.setdefault(f"{label}: {failure_key(text)}", text[:1500])
 
+    if SEED is not None:
+        run = seed(int(SEED))(run)
     try:
         run()
     except Unsatisfiable:  # nothing to make invalid (an operation without inputs)
@@ -110,7 +114,8 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_undocumented_answe
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 fuzz(operation, mode, session, f"{label} as {role}", cases, failures)
     total = sum(cases.values())
-    print(f"\nschemathesis: {total} cases over {len(cases)} operations "
+    print(f"\nschemathesis (seed {SEED or 'derandomized'}): {total} cases over {len(cases)} "
+          f"operations "
           f"in {time.monotonic() - started:.0f} s; {sum(v >= 100 for v in cases.values())} "
           f"operations got >= 100")
     small = {k: v for k, v in cases.items() if v < 100}

@@ -23,9 +23,11 @@ from sqlalchemy import create_engine, text
 from ..conftest import ON_PG, PG_URL
 from .live import Http, enrolled_phone, gunicorn, signed_in, worker_pids
 
-PHONES = 6
+PHONES = int(os.environ.get("EBB_NO_LOSS_PHONES", "6"))
 PER_PHONE = 40
 BUDGET_S = 40
+#: Another number gives other answers, drops and replays (each phone's choices follow from it).
+SEED = int(os.environ.get("EBB_NO_LOSS_SEED", "0"))
 
 
 def submission(client_uuid: str, value: int) -> dict:
@@ -94,7 +96,8 @@ def test_no_acknowledged_answer_is_lost_or_doubled_under_faults(database_url, ap
                 with lock:
                     acknowledged[body["client_uuid"]] = body["answers"]["nrs_pain_1"]
 
-        threads = [threading.Thread(target=run, args=(p, i)) for i, p in enumerate(phones)]
+        threads = [threading.Thread(target=run, args=(p, SEED * 1000 + i))
+                   for i, p in enumerate(phones)]
         for t in threads:
             t.start()
         # Kill a worker once a quarter of the answers are in: mid-run however fast the server.
@@ -109,7 +112,8 @@ def test_no_acknowledged_answer_is_lost_or_doubled_under_faults(database_url, ap
         assert not any(t.is_alive() for t in threads), "a phone did not finish in time"
 
     total = PHONES * PER_PHONE
-    print(f"\nno-loss: {len(acknowledged)}/{total} acknowledged, {stats}")
+    print(f"\nno-loss (seed {SEED}, {PHONES} phones): {len(acknowledged)}/{total} acknowledged, "
+          f"{stats}")
     assert not failures, failures[:5]
     assert len(acknowledged) >= total * 0.9, f"too few acknowledged: {len(acknowledged)}"
 
