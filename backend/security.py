@@ -7,7 +7,7 @@ import hmac
 from flask import Flask, current_app, request, session
 from flask_login import current_user
 
-from .errors import Problem
+from .errors import NotFound, Problem, ValidationProblem
 from .extensions import db
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -51,6 +51,45 @@ def check_csrf() -> None:
         raise CsrfFailed("Send the session's CSRF token in the X-CSRF-Token header.")
 
 
+NUL = "\x00"
+
+
+def _nul_path(value, path: str = "") -> str | None:
+    """Where in parsed JSON the first string or key holding a NUL is ("answers.x"), if any."""
+    if isinstance(value, str):
+        return (path or "body") if NUL in value else None
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and NUL in key:
+            return name
+        found = _nul_path(item, name)
+        if found:
+            return found
+    return None
+
+
+def refuse_nul() -> None:
+    """Text with a NUL character is refused before any view reads it: nobody types one, and
+    PostgreSQL cannot store or even compare one (it would fail as a 500 there, and be stored
+    on SQLite). A path part with one names nothing (404); a query, form or JSON field gets a
+    422 naming the field."""
+    if any(isinstance(v, str) and NUL in v for v in (request.view_args or {}).values()):
+        raise NotFound("No such resource.")
+    field = next((k for k, v in request.args.items(multi=True) if NUL in k or NUL in v), None)
+    if field is None and request.mimetype in ("application/x-www-form-urlencoded",
+                                              "multipart/form-data"):
+        field = next((k for k, v in request.form.items(multi=True) if NUL in k or NUL in v),
+                     None)
+    # In JSON a NUL can only be written as \u0000: look for it before parsing anything.
+    if field is None and request.is_json and b"\\u0000" in request.get_data(cache=True):
+        field = _nul_path(request.get_json(silent=True))
+    if field is not None:
+        raise ValidationProblem("Text cannot contain a NUL character.",
+                                errors=[{"field": field, "reason": "contains a NUL character"}])
+
+
 def commit_or_rollback(response):
     """The request boundary: keep the work of a successful request, drop everything else."""
     session = db.session()
@@ -82,5 +121,6 @@ def security_headers(response):
 def init_app(app: Flask) -> None:
     app.before_request(check_json_body)
     app.before_request(check_csrf)
+    app.before_request(refuse_nul)
     app.after_request(security_headers)
     app.after_request(commit_or_rollback)  # after_request runs in reverse: this one first

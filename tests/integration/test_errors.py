@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import submission
+from ..conftest import now_iso, submission
 
 
 def assert_problem(response, status):
@@ -80,3 +80,48 @@ def test_bad_answers_get_422_naming_the_item_and_store_nothing(app, clinician_cl
     assert field in [e["field"] for e in body["errors"]]
     with app.app_context():
         assert db.session.query(Assessment).count() == 0
+
+
+def test_text_with_a_nul_character_is_refused_naming_the_field_and_stores_nothing(
+        app, clinician_client, make_patient, enroll):
+    # PostgreSQL can neither store nor compare a NUL (it was a 500 there; SQLite stored it):
+    # refused everywhere before a view reads it, in a query, a JSON body, a form or a path.
+    from backend.assessments.models import Assessment
+    from backend.extensions import db
+    from backend.patients.models import Patient
+    from backend.treatments.models import Treatment
+
+    patient, invite = make_patient(clinician_client)
+    phone = enroll(invite)
+    pid = patient["id"]
+    cases = [
+        (clinician_client.get("/api/v1/cohort/outcomes", query_string={"rule": "pain\x00"}),
+         "rule"),
+        (clinician_client.post("/api/v1/patients", json={"code": "KET-\x00"}), "code"),
+        (phone.post("/api/v1/assessments",
+                    json=submission("nrs_pain", {"nrs_pain_1\x00": 3})), "answers.nrs_pain_1\x00"),
+        (clinician_client.post(f"/api/v1/patients/{pid}/treatments", json={
+            "drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg", "given_at": now_iso(),
+            "notes": "calm\x00"}), "notes"),
+    ]
+    for response, field in cases:
+        body = assert_problem(response, 422)
+        assert body["errors"] == [{"field": field, "reason": "contains a NUL character"}]
+    with clinician_client.session_transaction() as sess:
+        token = sess["csrf"]
+    page = clinician_client.post(f"/clinic/patients/{pid}/treatments", data={
+        "csrf_token": token, "drug": "ketamine", "dose": "0.5", "dose_unit": "mg/kg",
+        "route": "IV", "given_at": "2026-01-05T09:30", "notes": "calm\x00"})
+    assert page.status_code == 422 and page.mimetype == "text/html"
+    assert_problem(clinician_client.get("/api/v1/instruments/nrs\x00pain"), 404)
+    with app.app_context():
+        assert db.session.query(Patient).count() == 1
+        assert db.session.query(Assessment).count() == 0
+        assert db.session.query(Treatment).count() == 0
+
+    # The text "\u0000" (an escaped backslash, then u0000) is not a NUL, and is kept as typed.
+    r = clinician_client.post(f"/api/v1/patients/{pid}/treatments", json={
+        "drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg", "given_at": now_iso(),
+        "notes": "path C:\\u0000"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["notes"] == "path C:\\u0000"
