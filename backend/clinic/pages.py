@@ -32,6 +32,8 @@ from .words import VERDICT_WORDS, rule_text, verdict_sentence
 
 #: Rules shown on the patient list when the clinician has not chosen any.
 DEFAULT_LIST_RULES = ("nrs-pain-pain-reduced-by-30-or-more", "phq9-phq-9-response")
+#: At most this many verdict columns on the patient list (the first ones chosen are kept).
+MAX_LIST_RULES = 4
 #: Missed schedule slots count as overdue for this long after their window closed.
 OVERDUE_SPAN = timedelta(days=7)
 #: Patients per page of the list.
@@ -45,6 +47,27 @@ def domain_label(instrument, score_def) -> str:
         if title.lower().endswith(suffix):
             title = title[: -len(suffix)]
     return title if any(c.isupper() for c in title[1:]) else title.lower()
+
+
+def rule_names(rule_list) -> dict[str, str]:
+    """Each rule's name for a choice among ``rule_list``, by key. Two instruments can give
+    their rules the same name (fatigue as 0-10 and as a 0-100 slider): those names also say
+    the instrument, so a clinician can tell the choices apart."""
+    counts: dict[str, int] = defaultdict(int)
+    for rule in rule_list:
+        counts[rule.name] += 1
+    known = registry()
+    out = {}
+    for rule in rule_list:
+        name = rule.name
+        if counts[name] > 1:
+            title = rule.instrument_id
+            if rule.instrument_id in known:
+                instrument = known.get(rule.instrument_id)
+                title = instrument.text(instrument.title, "en")
+            name += f" · {title}"
+        out[rule.key] = name
+    return out
 
 
 def rule_label(rule: Rule) -> str:
@@ -134,7 +157,7 @@ def chosen_rules(clinic_id: int, refs: list[str]) -> tuple[list[Rule], list[Rule
     """(every current rule, the ones chosen by key; the defaults when none are)."""
     current = rules.list_rules(clinic_id)
     by_key = {r.key: r for r in current}
-    chosen = [by_key[k] for k in refs if k in by_key][:4]
+    chosen = [by_key[k] for k in refs if k in by_key][:MAX_LIST_RULES]
     if not chosen:
         chosen = [by_key[k] for k in DEFAULT_LIST_RULES if k in by_key] or current[:2]
     return current, chosen
@@ -194,6 +217,6 @@ def patient_list(clinic_id: int, *, q: str | None = None, status: str | None = N
         codes |= dict(db.session.execute(select(Patient.id, Patient.code)
                                          .where(Patient.id.in_(missing))).all())
     return {"rows": shown, "matching": len(kept), "total": len(rows), "page": page,
-            "pages": pages, "rules": all_rules, "chosen": chosen,
+            "pages": pages, "rules": all_rules, "chosen": chosen, "max_columns": MAX_LIST_RULES,
             "chosen_labels": {r.key: rule_label(r) for r in chosen},
             "alerts": [{"alert": a, "code": codes.get(a.patient_id)} for a in alerts]}

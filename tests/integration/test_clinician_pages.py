@@ -81,6 +81,23 @@ def test_the_patient_list_filters_by_code_and_by_alerts(clinician_client, seeded
     assert "PG-001" in body and "PG-002" not in body
 
 
+def test_the_patient_list_chooses_verdict_columns_with_checkboxes_named_apart(
+        clinician_client, seeded):
+    fatigue = ("nrs-fatigue-fatigue-reduced-by-20-or-more-by-day-3",
+               "vas-fatigue-fatigue-reduced-by-20-or-more-by-day-3")
+    html = page(clinician_client, "/clinic/patients?" + "&".join(f"rule={k}" for k in fatigue))
+    boxes = dict(re.findall(r'<input type="checkbox" name="rule" value="([^"]+)"( checked)?',
+                            html))
+    assert {k for k, checked in boxes.items() if checked} == set(fatigue)
+    assert PAIN_RULE in boxes and len(boxes) > len(fatigue)
+    # Two instruments name their rules alike: the choices and the columns say which is which.
+    head = html[html.index("<thead>"):html.index("</thead>")]
+    for name in ("Fatigue reduced by 20% or more by day 3 · Fatigue (0-10)",
+                 "Fatigue reduced by 20% or more by day 3 · Fatigue (0-100 slider)"):
+        assert html.count(name) == 2 and name in head  # its checkbox and its column
+    assert "Verdict columns: 2 of" in html
+
+
 def test_the_patient_page_says_the_verdict_in_words_and_matches_the_api(clinician_client,
                                                                          seeded):
     pid = seeded["id"]
