@@ -46,6 +46,7 @@ SPECIFIC: dict[tuple[str, str], set[int]] = {
     ("patients.Enroll", "POST"): {404, 410, 429},
     ("patients.Unlock", "POST"): {410, 429},
     ("auth.Users", "POST"): {409},
+    ("auth.UserItem", "PATCH"): {409},  # one's own account
     ("patients.Patients", "POST"): {409},
     ("patients.PatientItem", "PATCH"): {409},
     ("assessments.Assessments", "POST"): {404, 409},  # unknown instrument; UUID reused

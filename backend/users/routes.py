@@ -135,7 +135,8 @@ class UserItem(MethodView):
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
     def patch(self, data, user_id):
-        """Disable (ending all their sessions) or re-enable an account."""
-        user = service.get_user(current_clinician().clinic_id, user_id)
-        service.set_active(user, data["active"])
+        """Disable (ending all their sessions) or re-enable an account; not one's own (409)."""
+        admin = current_clinician()
+        user = service.get_user(admin.clinic_id, user_id)
+        service.set_active(user, data["active"], by=admin)
         return user

@@ -163,7 +163,13 @@ def list_users(clinic_id: int) -> list[User]:
                                    .order_by(User.email)))
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, by: User) -> None:
+    """Disable (ending every session) or re-enable an account, as admin ``by``. Nobody
+    disables their own account: a clinic would otherwise lose its last admin (only an admin
+    disables, so there is always one left)."""
+    if not active and user.id == by.id:
+        raise Conflict("You cannot disable your own account; another admin can.",
+                       errors=[{"field": "active", "reason": "cannot disable your own account"}])
     old = user.active
     user.active = active
     if not active:

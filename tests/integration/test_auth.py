@@ -107,6 +107,21 @@ def test_disabling_a_user_ends_all_their_sessions(make_client, make_clinic, make
     assert again.status_code == 401
 
 
+def test_an_admin_cannot_disable_their_own_account(make_client, make_clinic, make_user):
+    clinic = make_clinic()
+    admin = make_user(clinic, role="admin")
+    client = make_client()
+    login(client, admin)
+    refused = client.patch(f"/api/v1/users/{admin['id']}", json={"active": False})
+    assert refused.status_code == 409
+    assert refused.get_json()["errors"] == [{"field": "active",
+                                             "reason": "cannot disable your own account"}]
+    assert client.get("/api/v1/auth/session").status_code == 200  # still signed in
+    assert client.patch(f"/api/v1/users/{admin['id']}", json={"active": True}).status_code \
+        == 200
+    login(make_client(), admin)
+
+
 def test_a_write_without_the_csrf_token_is_refused(app, clinician):
     from flask.testing import FlaskClient
 
