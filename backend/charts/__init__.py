@@ -24,6 +24,10 @@ __all__ = ["Band", "BandBin", "Line", "Marker", "Point", "line_chart"]
 
 #: Pixels between two dose labels (10 px text turned upright) so they never overlap.
 DOSE_TEXT_GAP = 14
+#: Width allowed per character of a reference line's name (11 px text), and the least
+#: height between two names.
+REF_CHAR_WIDTH = 7
+REF_NAME_GAP = 13
 MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
           "Dec")
 
@@ -141,7 +145,16 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
     lo, hi = y_range
     if hi <= lo:
         hi = lo + 1
-    left, right, top, bottom = 44, 16, 30, 34
+    lines: list[tuple[str, Line]] = []
+    if baseline is not None:
+        lines.append(("chart-baseline", baseline if isinstance(baseline, Line)
+                      else Line(float(baseline), "Baseline")))
+    if threshold is not None:
+        lines.append(("chart-threshold", threshold))
+    # Reference lines are named in a margin of their own, right of the plot: inside it the
+    # names sat on the latest points.
+    names_width = max((len(ref.label) for _, ref in lines), default=0) * REF_CHAR_WIDTH
+    left, right, top, bottom = 44, 16 + (names_width and names_width + 6), 30, 34
     pw, ph = width - left - right, height - top - bottom
     points = sorted(series, key=lambda p: p.at)
     if x_range:
@@ -201,20 +214,15 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                        text_anchor="end", **label))
     if band is not None and t0 is not None:
         out.append(_band(band, t0, t1, x, y))
-    lines = []
-    if baseline is not None:
-        lines.append(("chart-baseline", baseline if isinstance(baseline, Line)
-                      else Line(float(baseline), "Baseline")))
-    if threshold is not None:
-        lines.append(("chart-threshold", threshold))
-    for cls, ref in lines:
+    for (cls, ref), name_y in zip(lines, _apart([y(ref.value) for _, ref in lines]),
+                                  strict=True):
         yy = y(ref.value)
         out.append(f'<g class="{cls}">'
                    + _el("title", f"{ref.label}: {_fmt_num(ref.value)}{unit}")
                    + _el("line", x1=left, x2=left + pw, y1=yy, y2=yy, stroke="currentColor",
                          stroke_width=1.5, stroke_dasharray="6 4")
-                   + _el("text", ref.label, x=left + pw - 2, y=yy - 4, text_anchor="end",
-                         font_size=11, fill="currentColor") + "</g>")
+                   + _el("text", ref.label, x=left + pw + 6, y=round(name_y + 4, 1),
+                         class_="chart-ref-name", font_size=11, fill="currentColor") + "</g>")
     last_text_x = None  # a label is written only where it does not overlap the previous one
     for dose in sorted(doses, key=lambda d: d.at) if t0 is not None else ():
         if not t0 <= dose.at <= t1:
@@ -310,6 +318,15 @@ def _band(band: Band, t0: datetime, t1: datetime, x, y) -> str:
                        f'height="{max(round(bottom - top, 1), 4)}" fill="transparent"/></g>')
     out.append("</g>")
     return "".join(out)
+
+
+def _apart(ys: list[float]) -> list[float]:
+    """Label heights for lines at ``ys``: the same, except that two closer than
+    REF_NAME_GAP move apart evenly about their middle (a baseline and a threshold near it)."""
+    if len(ys) == 2 and abs(ys[0] - ys[1]) < REF_NAME_GAP:
+        middle, half = (ys[0] + ys[1]) / 2, REF_NAME_GAP / 2
+        return [middle - half, middle + half] if ys[0] <= ys[1] else [middle + half, middle - half]
+    return ys
 
 
 def _el(tag: str, text: str | None = None, **attrs) -> str:

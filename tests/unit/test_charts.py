@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
-from backend.charts import DOSE_TEXT_GAP, Line, Marker, Point, line_chart
+from backend.charts import DOSE_TEXT_GAP, REF_NAME_GAP, Line, Marker, Point, line_chart
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 NS = "{http://www.w3.org/2000/svg}"
@@ -56,3 +56,29 @@ def test_dose_labels_that_would_overlap_are_left_to_the_hover_title():
     assert written[0] == "ketamine 1" and written[-1] == "ketamine 6" and len(written) < 6
     titles = [el.text for el in root.iter(f"{NS}title")]
     assert all(any((t or "").startswith(f"Dose {n}:") for t in titles) for n in range(1, 7))
+
+
+def test_reference_lines_are_named_right_of_the_plot_and_apart():
+    # Baseline 6 and threshold 5.6: a few pixels apart, beside the latest point.
+    svg = line_chart([Point(T0, 8), Point(T0 + timedelta(days=30), 6)], y_range=(0, 10),
+                     baseline=6, threshold=Line(5.6, "Threshold"), width=720, height=240)
+    root = ET.fromstring(svg)
+    names = {el.text: el for el in root.iter(f"{NS}text") if el.get("class") == "chart-ref-name"}
+    assert set(names) == {"Baseline", "Threshold"}
+    rightmost = max(float(c.get("cx")) + 5 for c in root.iter(f"{NS}circle"))
+    line_end = max(float(el.get("x2")) for el in root.iter(f"{NS}line")
+                   if el.get("stroke-dasharray") == "6 4")
+    assert all(float(el.get("x")) > max(rightmost, line_end) for el in names.values())
+    # Said within the chart: the longest name fits (11 px text, about 7 px a character).
+    assert all(float(el.get("x")) + 7 * len(name) <= 720 for name, el in names.items())
+    base_y, thr_y = (float(names[n].get("y")) for n in ("Baseline", "Threshold"))
+    assert thr_y - base_y >= REF_NAME_GAP - 0.1  # apart, and the higher value above
+    # Lines far apart keep their names at their own height.
+    far = ET.fromstring(line_chart([Point(T0, 8)], y_range=(0, 10), baseline=8,
+                                   threshold=Line(2, "Threshold")))
+    ys = {el.text: float(el.get("y")) for el in far.iter(f"{NS}text")
+          if el.get("class") == "chart-ref-name"}
+    lines = {g.get("class"): float(g.find(f"{NS}line").get("y1")) for g in far.iter(f"{NS}g")
+             if g.get("class") in ("chart-baseline", "chart-threshold")}
+    assert ys == {"Baseline": lines["chart-baseline"] + 4,
+                  "Threshold": lines["chart-threshold"] + 4}
