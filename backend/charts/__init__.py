@@ -242,13 +242,20 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
                    f'fill="currentColor"/>{text}</g>')
     if points:
         out.append(_series(points, (left, x_origin, x_scale), y, tz, safe_unit,
-                           escape(words["out"])))
+                           escape(words["out"]), _radius(pw / len(points))))
     out.append("</svg>")
     return "".join(out)
 
 
+def _radius(spacing: float) -> float:
+    """Point size for points ``spacing`` pixels apart on average: 5 where they stand apart;
+    down to 2 where there are so many (a year of daily answers) that full-size points would
+    merge into a solid band and hide the line."""
+    return 5 if spacing >= 12 else 3 if spacing >= 5 else 2
+
+
 def _series(points: Sequence[Point], x_at: tuple[float, float, float], y, tz: tzinfo | None,
-            unit: str, out_words: str) -> str:
+            unit: str, out_words: str, radius: float) -> str:
     """The line and one titled circle per point (hollow when outside its window).
 
     Shared presentation attributes sit on the enclosing group; each point keeps its own
@@ -277,7 +284,7 @@ def _series(points: Sequence[Point], x_at: tuple[float, float, float], y, tz: tz
         else:
             kind, fill = "chart-point", ""
         marks.append(f'<g class="{kind}"><title>{tip}</title>'
-                     f'<circle cx="{cx}" cy="{cy}" r="5"{fill}/></g>')
+                     f'<circle cx="{cx}" cy="{cy}" r="{radius}"{fill}/></g>')
     return ('<path class="chart-line" d="M' + " L".join(path) + '" fill="none" '
             'stroke="currentColor" stroke-width="2.5" stroke-linejoin="round"/>'
             '<g class="chart-points" stroke="currentColor" stroke-width="2" '

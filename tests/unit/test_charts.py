@@ -82,3 +82,16 @@ def test_reference_lines_are_named_right_of_the_plot_and_apart():
              if g.get("class") in ("chart-baseline", "chart-threshold")}
     assert ys == {"Baseline": lines["chart-baseline"] + 4,
                   "Threshold": lines["chart-threshold"] + 4}
+
+
+def test_many_points_are_drawn_smaller_so_the_line_stays_visible():
+    def radii(days: int) -> set[str]:
+        svg = line_chart([Point(T0 + timedelta(days=d), d % 10) for d in range(days)],
+                         y_range=(0, 10), width=640)
+        return {c.get("r") for c in ET.fromstring(svg).iter(f"{NS}circle")}
+
+    assert radii(30) == {"5"}  # a month of daily answers: 19 px apart
+    assert radii(730) == {"2"}  # two years: under 1 px apart, every point still titled
+    svg = ET.fromstring(line_chart([Point(T0 + timedelta(days=d), 3) for d in range(730)],
+                                   y_range=(0, 10)))
+    assert sum(1 for g in svg.iter(f"{NS}g") if g.get("class") == "chart-point") == 730
