@@ -145,3 +145,48 @@ def test_no_acknowledged_answer_is_lost_or_doubled_under_faults(database_url, ap
     assert without_scores == 0
     assert orphan_scores == 0
     assert without_audit == 0
+
+
+@pytest.mark.slow
+def test_the_same_answer_sent_at_once_on_several_connections_is_stored_once(
+        database_url, app, make_clinic, make_user):
+    # A phone (or a proxy) that sends one answer again before the first try has answered:
+    # the copies race to the insert. One is created (201); every other gets its result (200).
+    copies, answers = 4, 30
+    user = make_user(make_clinic())
+    with gunicorn(database_url, workers=3) as (base, _):
+        staff = signed_in(base, user)
+        phones = [enrolled_phone(base, staff) for _ in range(2)]
+        results: dict[str, list] = {}
+        lock = threading.Lock()
+
+        def send(phone: Http, body: dict, gate: threading.Barrier) -> None:
+            gate.wait()
+            status, payload = phone.call("POST", "/api/v1/assessments", body)
+            with lock:
+                results[body["client_uuid"]].append((status, (payload or {}).get("id")))
+
+        for n in range(answers):
+            phone = phones[n % len(phones)]
+            body = submission(str(uuid.uuid4()), n % 11)
+            results[body["client_uuid"]] = []
+            gate = threading.Barrier(copies)
+            threads = [threading.Thread(target=send, args=(phone, body, gate))
+                       for _ in range(copies)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+
+    for client_uuid, got in results.items():
+        statuses = sorted(status for status, _ in got)
+        assert statuses == [200] * (copies - 1) + [201], (client_uuid, got)
+        assert len({assessment_id for _, assessment_id in got}) == 1, (client_uuid, got)
+    engine = create_engine(PG_URL if ON_PG else database_url)
+    with engine.connect() as conn:
+        counts = dict(conn.execute(text(
+            "SELECT client_uuid, COUNT(*) FROM assessments GROUP BY client_uuid")).all())
+        scores = conn.execute(text("SELECT COUNT(*) FROM score_values")).scalar()
+    engine.dispose()
+    assert counts == dict.fromkeys(results, 1)
+    assert scores == answers  # one score row (the pain score) per stored answer
