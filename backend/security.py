@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 
 from flask import Flask, current_app, request, session
 from flask_login import current_user
@@ -51,43 +52,64 @@ def check_csrf() -> None:
         raise CsrfFailed("Send the session's CSRF token in the X-CSRF-Token header.")
 
 
-NUL = "\x00"
+#: Text no database here keeps: a NUL character (PostgreSQL refuses it; SQLite would keep
+#: it) and a lone surrogate, half of a UTF-16 pair that JSON can spell as "\ud800" but UTF-8
+#: cannot encode (both drivers refuse it).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: How either is written in JSON (every other character is UTF-8, which holds neither).
+_JSON_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
-def _nul_path(value, path: str = "") -> str | None:
-    """Where in parsed JSON the first string or key holding a NUL is ("answers.x"), if any."""
+def _why(text: str) -> str | None:
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return "contains a NUL character" if found.group() == "\x00" else \
+        "contains a lone surrogate (not a Unicode character)"
+
+
+def _json_problem(value, path: str = "") -> tuple[str, str] | None:
+    """(field, reason) for the first string or key in parsed JSON that cannot be stored."""
     if isinstance(value, str):
-        return (path or "body") if NUL in value else None
+        why = _why(value)
+        return (path or "body", why) if why else None
     items = value.items() if isinstance(value, dict) else \
         enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         name = f"{path}.{key}" if path else str(key)
-        if isinstance(key, str) and NUL in key:
-            return name
-        found = _nul_path(item, name)
+        why = _why(key) if isinstance(key, str) else None
+        found = (name, why) if why else _json_problem(item, name)
         if found:
             return found
     return None
 
 
-def refuse_nul() -> None:
-    """Text with a NUL character is refused before any view reads it: nobody types one, and
-    PostgreSQL cannot store or even compare one (it would fail as a 500 there, and be stored
-    on SQLite). A path part with one names nothing (404); a query, form or JSON field gets a
-    422 naming the field."""
-    if any(isinstance(v, str) and NUL in v for v in (request.view_args or {}).values()):
+def _pairs_problem(pairs) -> tuple[str, str] | None:
+    for key, value in pairs:
+        why = _why(key) or _why(value)
+        if why:
+            return key, why
+    return None
+
+
+def refuse_unstorable_text() -> None:
+    """Text that cannot be stored is refused before any view reads it: nobody types a NUL or
+    a lone surrogate, and a database would fail on it (a 500) or, SQLite and a NUL, keep it.
+    A path part with one names nothing (404); a query, form or JSON field gets a 422 that
+    names the field."""
+    if any(isinstance(v, str) and _why(v) for v in (request.view_args or {}).values()):
         raise NotFound("No such resource.")
-    field = next((k for k, v in request.args.items(multi=True) if NUL in k or NUL in v), None)
-    if field is None and request.mimetype in ("application/x-www-form-urlencoded",
+    found = _pairs_problem(request.args.items(multi=True))
+    if found is None and request.mimetype in ("application/x-www-form-urlencoded",
                                               "multipart/form-data"):
-        field = next((k for k, v in request.form.items(multi=True) if NUL in k or NUL in v),
-                     None)
-    # In JSON a NUL can only be written as \u0000: look for it before parsing anything.
-    if field is None and request.is_json and b"\\u0000" in request.get_data(cache=True):
-        field = _nul_path(request.get_json(silent=True))
-    if field is not None:
-        raise ValidationProblem("Text cannot contain a NUL character.",
-                                errors=[{"field": field, "reason": "contains a NUL character"}])
+        found = _pairs_problem(request.form.items(multi=True))
+    # JSON can only spell these as escapes: look for one before parsing anything.
+    if found is None and request.is_json and _JSON_ESCAPE.search(request.get_data(cache=True)):
+        found = _json_problem(request.get_json(silent=True))
+    if found is not None:
+        field, why = found
+        raise ValidationProblem(f"Text that cannot be stored: {field} {why}.",
+                                errors=[{"field": field, "reason": why}])
 
 
 def commit_or_rollback(response):
@@ -121,6 +143,6 @@ def security_headers(response):
 def init_app(app: Flask) -> None:
     app.before_request(check_json_body)
     app.before_request(check_csrf)
-    app.before_request(refuse_nul)
+    app.before_request(refuse_unstorable_text)
     app.after_request(security_headers)
     app.after_request(commit_or_rollback)  # after_request runs in reverse: this one first

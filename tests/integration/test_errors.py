@@ -82,7 +82,7 @@ def test_bad_answers_get_422_naming_the_item_and_store_nothing(app, clinician_cl
         assert db.session.query(Assessment).count() == 0
 
 
-def test_text_with_a_nul_character_is_refused_naming_the_field_and_stores_nothing(
+def test_text_no_database_can_hold_is_refused_naming_the_field_and_stores_nothing(
         app, clinician_client, make_patient, enroll):
     # PostgreSQL can neither store nor compare a NUL (it was a 500 there; SQLite stored it):
     # refused everywhere before a view reads it, in a query, a JSON body, a form or a path.
@@ -107,6 +107,13 @@ def test_text_with_a_nul_character_is_refused_naming_the_field_and_stores_nothin
     for response, field in cases:
         body = assert_problem(response, 422)
         assert body["errors"] == [{"field": field, "reason": "contains a NUL character"}]
+    # Half of a UTF-16 pair, which JSON can spell but UTF-8 (so neither database) cannot hold.
+    lone = clinician_client.post(
+        f"/api/v1/patients/{pid}/treatments", content_type="application/json",
+        data=b'{"drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg", "given_at": "'
+             + now_iso().encode() + b'", "notes": "calm \\uD83D"}')
+    assert assert_problem(lone, 422)["errors"] == [
+        {"field": "notes", "reason": "contains a lone surrogate (not a Unicode character)"}]
     with clinician_client.session_transaction() as sess:
         token = sess["csrf"]
     page = clinician_client.post(f"/clinic/patients/{pid}/treatments", data={
@@ -119,9 +126,11 @@ def test_text_with_a_nul_character_is_refused_naming_the_field_and_stores_nothin
         assert db.session.query(Assessment).count() == 0
         assert db.session.query(Treatment).count() == 0
 
-    # The text "\u0000" (an escaped backslash, then u0000) is not a NUL, and is kept as typed.
-    r = clinician_client.post(f"/api/v1/patients/{pid}/treatments", json={
-        "drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg", "given_at": now_iso(),
-        "notes": "path C:\\u0000"})
+    # The text "\u0000" (an escaped backslash, then u0000) is not a NUL, and a whole pair
+    # spelled as escapes is one character (an emoji): both are kept as sent.
+    r = clinician_client.post(
+        f"/api/v1/patients/{pid}/treatments", content_type="application/json",
+        data=b'{"drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg", "given_at": "'
+             + now_iso().encode() + b'", "notes": "path C:\\\\u0000 \\ud83d\\ude00"}')
     assert r.status_code == 201, r.get_json()
-    assert r.get_json()["notes"] == "path C:\\u0000"
+    assert r.get_json()["notes"] == "path C:\\u0000 \U0001F600"
