@@ -41,6 +41,16 @@ def check_json_body() -> None:
         raise UnsupportedMediaType("Send the body as application/json.")
 
 
+def limit_chunked_body() -> None:
+    """A body sent in chunks (no Content-Length) over MAX_CONTENT_LENGTH is a 413, as one
+    that says its length is: werkzeug would hand the view its first MAX_CONTENT_LENGTH bytes
+    (a 400 for the JSON cut short). Reading one byte past the body raises it."""
+    if request.content_length is None and \
+            "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        request.get_data(cache=True)
+        request.stream.read(1)
+
+
 def check_csrf() -> None:
     if request.method not in UNSAFE or request.endpoint in CSRF_EXEMPT:
         return
@@ -142,6 +152,7 @@ def security_headers(response):
 
 def init_app(app: Flask) -> None:
     app.before_request(check_json_body)
+    app.before_request(limit_chunked_body)
     app.before_request(check_csrf)
     app.before_request(refuse_unstorable_text)
     app.after_request(security_headers)

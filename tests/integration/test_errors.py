@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from ..conftest import now_iso, submission
@@ -35,6 +37,17 @@ def test_a_body_over_the_limit_is_a_problem_413(client):
     big = "x" * (300 * 1024)
     assert_problem(client.post("/api/v1/auth/login", data=big,
                                content_type="application/json"), 413)
+
+
+@pytest.mark.parametrize("size, status", [(300 * 1024, 413), (1024, 422)])
+def test_a_body_sent_in_chunks_has_the_same_limit(client, size, status):
+    # No Content-Length: gunicorn passes the chunks on, and the limit applies as they arrive.
+    body = b'{"email": "' + b"x" * size + b'"}'
+    response = client.post("/api/v1/auth/login", headers={
+        "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True,
+                           "CONTENT_LENGTH": ""})
+    assert_problem(response, status)  # under the limit: read whole, then judged (422)
 
 
 def test_validation_errors_name_each_field_and_its_reason(client):
