@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..dbtypes import MAX_ID
+from ..fields import Instant
 
 
 class AnswersField(fields.Dict):
@@ -40,7 +41,7 @@ class NewAssessmentSchema(Schema):
                        "result. Also accepted as the Idempotency-Key header."})
     instrument_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     answers = AnswersField(required=True)
-    completed_at = fields.AwareDateTime(required=True, metadata={
+    completed_at = Instant(required=True, metadata={
         "description": "Device capture time, ISO 8601 with zone"})
     slot_key = fields.String(load_default=None, allow_none=True,
                              validate=validate.Length(max=120))

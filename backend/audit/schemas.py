@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..dbtypes import MAX_ID
+from ..fields import Instant
 
 
 class AuditEventSchema(Schema):
@@ -27,8 +28,8 @@ class AuditQuerySchema(Schema):
     actor_kind = fields.String(load_default=None,
                                validate=validate.OneOf(["user", "patient", "system",
                                                         "anonymous"]))
-    since = fields.AwareDateTime(load_default=None)
-    until = fields.AwareDateTime(load_default=None)
+    since = Instant(load_default=None)
+    until = Instant(load_default=None)
     before_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
                                metadata={"description": "page backwards"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -17,6 +17,7 @@ from ..access import clinician_required
 from ..dbtypes import utcnow
 from ..errors import NotFound
 from ..extensions import db
+from ..fields import Instant
 from ..instruments.service import get_instrument, registry
 from ..patients.routes import clinic_patient
 from ..treatments.models import Treatment
@@ -30,9 +31,9 @@ class BandQuerySchema(Schema):
     instrument_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     score_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
                              metadata={"description": "The instrument's primary score if left out"})
-    start = fields.AwareDateTime(data_key="from", load_default=None, metadata={
+    start = Instant(data_key="from", load_default=None, metadata={
         "description": "Default: four weeks before the patient's first dose"})
-    end = fields.AwareDateTime(data_key="to", load_default=None,
+    end = Instant(data_key="to", load_default=None,
                                metadata={"description": "Default: now"})
 
 

@@ -104,7 +104,8 @@ def _choice(problems: list[Problem], name: str, value: Any, allowed: tuple[str, 
 
 
 def _number(problems: list[Problem], name: str, value: Any, *, minimum: float | None = None,
-            positive: bool = False, optional: bool = False) -> bool:
+            positive: bool = False, optional: bool = False,
+            maximum: float | None = None) -> bool:
     """Check a number field; True when it is a usable number."""
     if value is None and optional:
         return False
@@ -117,7 +118,20 @@ def _number(problems: list[Problem], name: str, value: Any, *, minimum: float | 
     if minimum is not None and value < minimum:
         problems.append((name, "must not be negative" if minimum == 0 else f"must be >= {minimum}"))
         return False
+    if maximum is not None and value > maximum:
+        problems.append((name, f"must be at most {maximum:g}"))
+        return False
     return True
+
+
+#: The longest span of hours a rule may name: ten years. (Longer is a typing error, and far
+#: longer does not fit a time span at all.)
+MAX_HOURS = 87_660
+
+
+def _hours(problems: list[Problem], name: str, value: Any, **kwargs) -> bool:
+    """Check a span of hours: a finite number, at most `MAX_HOURS`."""
+    return _number(problems, name, value, maximum=MAX_HOURS, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +207,8 @@ class Window:
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
-        start_ok = _number(problems, "start_hours", self.start_hours, minimum=0)
-        end_ok = _number(problems, "end_hours", self.end_hours, minimum=0)
+        start_ok = _hours(problems, "start_hours", self.start_hours, minimum=0)
+        end_ok = _hours(problems, "end_hours", self.end_hours, minimum=0)
         if start_ok and end_ok and self.start_hours > self.end_hours:
             problems.append(("end_hours", "must not be before start_hours"))
         _choice(problems, "evaluation", self.evaluation, EVALUATIONS)
@@ -205,16 +219,16 @@ class Window:
         for name in ("nominal_hours", "tolerance_hours"):
             if getattr(self, name) is not None and not nearest:
                 problems.append((name, "is used only when evaluation is 'nearest'"))
-        if _number(problems, "nominal_hours", self.nominal_hours, minimum=0, optional=True) and (
+        if _hours(problems, "nominal_hours", self.nominal_hours, minimum=0, optional=True) and (
             start_ok and end_ok and not self.start_hours <= self.nominal_hours <= self.end_hours
         ):
             problems.append(("nominal_hours", "must lie inside the window"))
-        _number(problems, "tolerance_hours", self.tolerance_hours, minimum=0, optional=True)
+        _hours(problems, "tolerance_hours", self.tolerance_hours, minimum=0, optional=True)
         if sustained and self.sustained_hours is None:
             problems.append(("sustained_hours", "is required when evaluation is 'sustained'"))
         if self.sustained_hours is not None and not sustained:
             problems.append(("sustained_hours", "is used only when evaluation is 'sustained'"))
-        sustained_ok = _number(problems, "sustained_hours", self.sustained_hours, minimum=0,
+        sustained_ok = _hours(problems, "sustained_hours", self.sustained_hours, minimum=0,
                                optional=True)
         if sustained_ok and start_ok and end_ok and (
             self.sustained_hours > self.end_hours - self.start_hours
@@ -244,7 +258,7 @@ class Baseline:
     def __post_init__(self) -> None:
         problems: list[Problem] = []
         _choice(problems, "method", self.method, BASELINE_METHODS)
-        _number(problems, "span_hours", self.span_hours, positive=True)
+        _hours(problems, "span_hours", self.span_hours, positive=True)
         _raise(problems)
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..fields import Instant
+
 
 class TreatmentSchema(Schema):
     id = fields.Integer(dump_only=True)
@@ -12,7 +14,7 @@ class TreatmentSchema(Schema):
     dose_unit = fields.String(required=True, validate=validate.Length(min=1, max=32),
                               metadata={"example": "mg/kg"})
     route = fields.String(load_default="IV", validate=validate.Length(min=1, max=32))
-    given_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with zone"})
+    given_at = Instant(required=True, metadata={"description": "ISO 8601 with zone"})
     course = fields.String(load_default=None, allow_none=True,
                            validate=validate.Length(max=64))
     session_number = fields.Integer(load_default=None, allow_none=True,
@@ -32,7 +34,7 @@ class TreatmentUpdateSchema(Schema):
     dose = fields.Float(validate=validate.Range(min=0, max=1e6), allow_nan=False)
     dose_unit = fields.String(validate=validate.Length(min=1, max=32))
     route = fields.String(validate=validate.Length(min=1, max=32))
-    given_at = fields.AwareDateTime()
+    given_at = Instant()
     course = fields.String(allow_none=True, validate=validate.Length(max=64))
     session_number = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000))
     period = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100))

@@ -147,3 +147,62 @@ def test_text_no_database_can_hold_is_refused_naming_the_field_and_stores_nothin
              + now_iso().encode() + b'", "notes": "path C:\\\\u0000 \\ud83d\\ude00"}')
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["notes"] == "path C:\\u0000 \U0001F600"
+
+
+#: Year 1 an hour ahead of UTC is in year 0 in UTC, and year 9999 behind it in year 10000:
+#: neither can be turned into UTC (both were a 500). 1850 can, but is no dose or answer time.
+FAR = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-05:00", "1850-01-01T00:00:00+00:00"]
+
+
+@pytest.mark.parametrize("at", FAR)
+def test_a_time_outside_the_years_1900_to_2200_is_refused_naming_the_field(
+        app, clinician_client, make_patient, enroll, at):
+    from backend.assessments.models import Assessment
+    from backend.extensions import db
+    from backend.treatments.models import Treatment
+
+    patient, invite = make_patient(clinician_client)
+    phone = enroll(invite)
+    pid = patient["id"]
+    reason = "must be between the years 1900 and 2200"
+    for response, field in (
+        (clinician_client.post(f"/api/v1/patients/{pid}/treatments", json={
+            "drug": "ketamine", "dose": 0.5, "dose_unit": "mg/kg", "given_at": at}),
+         "given_at"),
+        (phone.post("/api/v1/assessments",
+                    json=submission("nrs_pain", {"nrs_pain_1": 3}, completed_at=at)),
+         "completed_at"),
+        (clinician_client.get(f"/api/v1/patients/{pid}/cohort-band",
+                              query_string={"instrument_id": "nrs_pain", "from": at}),
+         "query.from"),
+    ):
+        body = assert_problem(response, 422)
+        assert {"field": field, "reason": reason} in body["errors"], body
+    with app.app_context():
+        assert db.session.query(Treatment).count() == 0
+        assert db.session.query(Assessment).count() == 0
+
+
+def test_a_dose_form_time_that_cannot_be_turned_into_utc_is_shown_again(
+        clinician_client, make_patient):
+    # 00:00 on 1 January of year 1 in Berlin is still year 0 in UTC.
+    patient, _ = make_patient(clinician_client, timezone="Europe/Berlin")
+    with clinician_client.session_transaction() as sess:
+        token = sess["csrf"]
+    page = clinician_client.post(f"/clinic/patients/{patient['id']}/treatments", data={
+        "csrf_token": token, "drug": "ketamine", "dose": "0.5", "dose_unit": "mg/kg",
+        "route": "IV", "given_at": "0001-01-01T00:00"})
+    assert page.status_code == 422
+    assert "must be between the years 1900 and 2200" in page.get_data(as_text=True)
+
+
+def test_a_rule_preview_with_a_window_of_a_thousand_years_is_shown_again(clinician_client):
+    with clinician_client.session_transaction() as sess:
+        token = sess["csrf"]
+    page = clinician_client.post("/clinic/rules/edit", data={
+        "csrf_token": token, "action": "preview", "name": "Far", "target": "nrs_pain:score",
+        "mode": "all", "kind1": "percent_improvement", "value1": "30", "start_hours": "0",
+        "end_hours": "1e300", "evaluation": "any", "baseline_method": "last",
+        "span_hours": "168", "anchor": "each_session"})
+    assert page.status_code == 422
+    assert "must be at most 87660" in page.get_data(as_text=True)

@@ -126,6 +126,10 @@ def test_criteria_must_be_well_formed(criteria, field, reason):
      "unknown value 'eventually'; expected one of any, all, nearest, sustained"),
     ({"start_hours": 0, "end_hours": 72, "days": 3}, "window.days", "unknown field"),
     ([0, 72], "window", "must be an object"),
+    # Ten years at most: far longer does not fit a time span (it was a 500 in a preview).
+    ({"start_hours": 0, "end_hours": 1e300}, "window.end_hours", "must be at most 87660"),
+    ({"start_hours": 0, "end_hours": 72, "evaluation": "nearest", "nominal_hours": 24,
+      "tolerance_hours": 1e12}, "window.tolerance_hours", "must be at most 87660"),
 ])
 def test_a_window_must_make_sense(window, field, reason):
     assert problems_of(with_changes(window=window)) == {field: reason}
@@ -137,6 +141,7 @@ def test_a_window_must_make_sense(window, field, reason):
     ({"sd": 5, "reliability": 1}, "reliability",
      "must be below 1 (a reliability of 1 has no error)"),
     ({"sd": 0, "reliability": 0.8}, "sd", "must be greater than 0"),
+    ({"baseline": {"span_hours": 1e9}}, "baseline.span_hours", "must be at most 87660"),
 ])
 def test_rule_fields_are_checked(changes, field, reason):
     assert problems_of(with_changes(**changes)) == {field: reason}
