@@ -1,7 +1,7 @@
 """HTML form fields -> the dicts the services take, with per-field messages for the page.
 
-Treatments go through the API's own marshmallow schema, so a form and a JSON client are held
-to the same rules.
+New patients and treatments go through the API's own marshmallow schemas, so a form and a
+JSON client are held to the same rules.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 
+from ..patients.schemas import NewPatientSchema
 from ..treatments.schemas import TreatmentSchema, TreatmentUpdateSchema
 
 TREATMENT_FIELDS = ("drug", "dose", "dose_unit", "route", "given_at", "course",
@@ -21,6 +22,20 @@ class FormError(Exception):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def _loaded(schema, raw: dict) -> dict:
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        raise FormError({k: " ".join(v) if isinstance(v, list) else str(v)
+                         for k, v in exc.messages.items()}) from None
+
+
+def new_patient_data(form) -> dict:
+    """A new patient's study code and time zone from the form (empty: the defaults)."""
+    raw = {name: (form.get(name) or "").strip() or None for name in ("code", "timezone")}
+    return _loaded(NewPatientSchema(), raw)
 
 
 def _local_to_iso(text: str, tz: ZoneInfo) -> str | None:
@@ -50,12 +65,7 @@ def treatment_data(form, tz: ZoneInfo, *, partial: bool = False) -> dict:
                 raw[name] = ""
             continue
         raw[name] = value
-    schema = TreatmentUpdateSchema() if partial else TreatmentSchema()
-    try:
-        return schema.load(raw)
-    except ValidationError as exc:
-        raise FormError({k: " ".join(v) if isinstance(v, list) else str(v)
-                         for k, v in exc.messages.items()}) from None
+    return _loaded(TreatmentUpdateSchema() if partial else TreatmentSchema(), raw)
 
 
 def _float(form, name: str, errors: dict, *, required: bool = True) -> float | None:

@@ -25,7 +25,7 @@ from ..web.routes import clinician_page
 from . import cohort as cohort_data
 from . import pages
 from . import patient as patient_data
-from .forms import FormError, definition_form, rule_definition, treatment_data
+from .forms import FormError, definition_form, new_patient_data, rule_definition, treatment_data
 from .words import when_text
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
@@ -88,9 +88,12 @@ def new_patient():
         return _render("clinic/new_patient.html", errors={}, form={})
     form = request.form
     try:
-        patient = patients.create_patient(current_user, code=form.get("code") or None,
-                                          timezone=form.get("timezone") or None)
+        data = new_patient_data(form)
+        patient = patients.create_patient(current_user, code=data["code"],
+                                          timezone=data["timezone"])
         invite = patients.issue_invite(patient, current_user)
+    except FormError as exc:
+        return _render("clinic/new_patient.html", 422, errors=exc.errors, form=form)
     except Problem as exc:
         errors = {e["field"]: e["reason"] for e in exc.errors or []} or {"code": exc.detail}
         return _render("clinic/new_patient.html", exc.status, errors=errors, form=form)

@@ -204,6 +204,26 @@ def test_creating_a_patient_shows_the_qr_code_and_link_once(clinician_client):
     assert r.status_code == 409 and "already in use" in r.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("code", ["x" * 41, "a b", "-lead"])
+def test_the_new_patient_form_holds_codes_to_the_apis_rule(clinician_client, code):
+    # The form used to call the service directly: a code of 500 characters was stored.
+    r = clinician_client.post("/clinic/patients/new", data={
+        "csrf_token": csrf(clinician_client), "code": code})
+    assert r.status_code == 422
+    assert "2-40 letters, digits" in r.get_data(as_text=True)
+    assert clinician_client.get("/api/v1/patients").get_json() == []
+    assert clinician_client.post("/api/v1/patients", json={"code": code}).status_code == 422
+
+
+def test_a_blank_code_in_the_new_patient_form_gets_a_random_one(clinician_client):
+    # Only spaces: as if left empty (it was a 500, the database refusing an empty code).
+    r = clinician_client.post("/clinic/patients/new", data={
+        "csrf_token": csrf(clinician_client), "code": "   "})
+    assert r.status_code == 201
+    (patient,) = clinician_client.get("/api/v1/patients").get_json()
+    assert re.fullmatch(r"P-[A-Z0-9]{6}", patient["code"])
+
+
 def test_invites_are_reissued_and_revoked(clinician_client, seeded):
     pid = seeded["other"]
     r = clinician_client.post(f"/clinic/patients/{pid}/invites",
