@@ -154,7 +154,7 @@ def line_chart(series: Sequence[Point], *, doses: Sequence[Marker] = (),
     # Reference lines are named in a margin of their own, right of the plot: inside it the
     # names sat on the latest points.
     names_width = max((len(ref.label) for _, ref in lines), default=0) * REF_CHAR_WIDTH
-    left, right, top, bottom = 44, 16 + (names_width and names_width + 6), 30, 34
+    left, right, top, bottom = 44, 16 + (names_width + 6 if lines else 0), 30, 34
     pw, ph = width - left - right, height - top - bottom
     points = sorted(series, key=lambda p: p.at)
     if x_range:

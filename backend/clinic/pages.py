@@ -8,7 +8,7 @@ and arranges.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -53,9 +53,7 @@ def rule_names(rule_list) -> dict[str, str]:
     """Each rule's name for a choice among ``rule_list``, by key. Two instruments can give
     their rules the same name (fatigue as 0-10 and as a 0-100 slider): those names also say
     the instrument, so a clinician can tell the choices apart."""
-    counts: dict[str, int] = defaultdict(int)
-    for rule in rule_list:
-        counts[rule.name] += 1
+    counts = Counter(rule.name for rule in rule_list)
     known = registry()
     out = {}
     for rule in rule_list:

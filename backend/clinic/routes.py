@@ -53,16 +53,14 @@ def combine_page(args: dict, page: int) -> dict:
     return {**args, "page": page}
 
 
-@bp.app_template_global("rule_names")
-def rule_names(rule_list) -> dict[str, str]:
-    return pages.rule_names(rule_list)
-
-
 @bp.app_template_filter("hours")
 def hours(value: float | None) -> str:
     from .words import hours_text
 
     return hours_text(value)
+
+
+bp.add_app_template_global(pages.rule_names, "rule_names")
 
 
 def _render(template: str, status: int = 200, /, **context):
