@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_registry(app)
     _register_blueprints(app, api)
     apidocs.document_errors(app, api)
+    apidocs.null_means_null(api)
     web.init_app(app)
     cli.init_app(app)
     return app

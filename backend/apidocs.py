@@ -117,3 +117,27 @@ def document_errors(app: Flask, api) -> None:
                 description = (old or {}).get("description") or DESCRIPTIONS.get(
                     code, HTTPStatus(code).phrase)
                 responses[str(code)] = problem_response(description)
+
+
+#: How apispec documents a ``Nested(..., allow_none=True)`` for OpenAPI 3.0: the schema *or*
+#: this, which admits any object at all (``"routine": {}`` would be documented as valid).
+_ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
+
+
+def null_means_null(api) -> None:
+    """Make the null branch of every nullable nested object admit null alone (``enum: [null]``,
+    as OpenAPI 3.0.3 spells it), so the document says what the schemas accept."""
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            for branch in node.get("anyOf", ()):
+                if branch == _ANY_OBJECT_OR_NULL:
+                    branch["enum"] = [None]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(api.spec.components.schemas)
+    visit(api.spec._paths)

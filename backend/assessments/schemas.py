@@ -1,38 +1,9 @@
 """What the assessment endpoints accept and return."""
 
-from collections.abc import Mapping
-
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from ..dbtypes import MAX_ID
-from ..fields import Instant
-
-
-class AnswersField(fields.Dict):
-    """{item_id: number}; the instrument decides which items and values are valid.
-
-    Declared as a dict of strings to values (that is what the OpenAPI document shows), and
-    checked in one pass: a field object per key and per value would cost more than scoring
-    the answers, on the busiest endpoint there is.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(keys=fields.String(validate=validate.Length(min=1, max=64)),
-                         values=fields.Raw(allow_none=False),
-                         validate=validate.Length(max=200), **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, Mapping):
-            raise self.make_error("invalid")
-        errors: dict = {}
-        for key, answer in value.items():
-            if not isinstance(key, str) or not 1 <= len(key) <= 64:
-                errors.setdefault(key, {})["key"] = ["Length must be between 1 and 64."]
-            if answer is None:
-                errors.setdefault(key, {})["value"] = ["Field may not be null."]
-        if errors:
-            raise ValidationError(errors)
-        return dict(value)
+from ..fields import AnswersField, Instant
 
 
 class NewAssessmentSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..fields import AnswersField
 from ..scoring import Instrument
 
 
@@ -12,9 +13,7 @@ class InstrumentQuerySchema(Schema):
 
 
 class ScoreRequestSchema(Schema):
-    answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
-                          values=fields.Raw(), required=True,
-                          validate=validate.Length(max=200))
+    answers = AnswersField(required=True)
 
 
 class InstrumentSummarySchema(Schema):

@@ -44,7 +44,7 @@ class Patients(MethodView):
         return service.list_patients(current_clinician().clinic_id, **args)
 
     @clinician_required
-    @blp.arguments(NewPatientSchema())
+    @blp.arguments(NewPatientSchema(), required=False)
     @blp.response(201, NewPatientResultSchema)
     def post(self, data):
         """Create a patient (pseudonymous code) and their first invite link and QR code."""
@@ -62,7 +62,7 @@ class PatientItem(MethodView):
         return clinic_patient(patient_id)
 
     @clinician_required
-    @blp.arguments(PatientUpdateSchema())
+    @blp.arguments(PatientUpdateSchema(), required=False)
     @blp.response(200, PatientSchema)
     def patch(self, data, patient_id):
         """Change a patient's time zone, language or status (withdrawing ends their sessions)."""
@@ -105,7 +105,7 @@ class Alerts(MethodView):
 @blp.route("/patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge")
 class AlertAck(MethodView):
     @clinician_required
-    @blp.arguments(AckSchema())
+    @blp.arguments(AckSchema(), required=False)
     @blp.response(200, AlertSchema)
     def post(self, data, patient_id, alert_id):
         """Acknowledge a safety alert, with an optional note of what was done."""

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..fields import JsonBoolean
 from ..outcomes.cohort import GROUP_FIELDS
 
 
@@ -21,7 +22,7 @@ class RuleInSchema(Schema):
         "example": {"method": "last", "span_hours": 168}})
     anchor = fields.String(load_default="each_session", validate=validate.OneOf(
         ["each_session", "first_of_course", "last_of_course"]))
-    require_in_window = fields.Boolean(load_default=False)
+    require_in_window = JsonBoolean(load_default=False)
 
 
 class RuleSchema(Schema):

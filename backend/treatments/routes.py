@@ -30,7 +30,7 @@ class Treatments(MethodView):
 @blp.route("/patients/<int:patient_id>/treatments/<int:treatment_id>")
 class TreatmentItem(MethodView):
     @clinician_required
-    @blp.arguments(TreatmentUpdateSchema())
+    @blp.arguments(TreatmentUpdateSchema(), required=False)
     @blp.response(200, TreatmentSchema)
     def patch(self, data, patient_id, treatment_id):
         """Correct a recorded dose."""

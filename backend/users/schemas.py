@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..fields import JsonBoolean
 from .models import ROLES
 
 
@@ -40,7 +41,7 @@ class NewUserSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
-    active = fields.Boolean(required=True)
+    active = JsonBoolean(required=True)
 
 
 class TotpSetupSchema(Schema):

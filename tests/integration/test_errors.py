@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -206,3 +207,101 @@ def test_a_rule_preview_with_a_window_of_a_thousand_years_is_shown_again(clinici
         "span_hours": "168", "anchor": "each_session"})
     assert page.status_code == 422
     assert "must be at most 87660" in page.get_data(as_text=True)
+
+
+def test_a_request_body_is_documented_as_required_exactly_when_it_must_be_sent(client):
+    # A body whose fields are all optional may be left out (it means {}); the document must
+    # not call it required, or a client following it is told a body-less call is refused.
+    spec = client.get("/api/openapi.json").get_json()
+    components = spec["components"]["schemas"]
+    seen = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody") if method != "parameters" else None
+            if body is None:
+                continue
+            seen += 1
+            ref = body["content"]["application/json"]["schema"]["$ref"]
+            schema = components[ref.rsplit("/", 1)[1]]
+            assert body.get("required", False) == bool(schema.get("required")), \
+                f"{method.upper()} {path}"
+    assert seen >= 15
+
+
+def test_a_body_with_only_optional_fields_may_be_left_out(clinician_client):
+    response = clinician_client.post("/api/v1/patients")  # no body: a patient with a random code
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["patient"]["code"]
+
+
+def test_a_body_that_must_be_sent_is_a_422_naming_its_fields_when_left_out(clinician_client):
+    body = assert_problem(clinician_client.post("/api/v1/rules"), 422)
+    assert {"name", "instrument", "score", "criteria", "window"} <= \
+        {e["field"] for e in body["errors"]}
+
+
+@pytest.mark.parametrize("value", [0, 1, "false", "true", "no", "yes", "on", None])
+def test_a_boolean_in_a_body_is_true_or_false_and_nothing_else(
+        app, make_client, make_clinic, make_user, value):
+    # marshmallow's Boolean reads 0, "no", "on"... as booleans; the API documents a boolean.
+    from ..conftest import login
+
+    clinic = make_clinic()
+    admin, colleague = make_user(clinic, role="admin"), make_user(clinic)
+    staff = make_client()
+    login(staff, admin)
+    body = assert_problem(staff.patch(f"/api/v1/users/{colleague['id']}",
+                                      json={"active": value}), 422)
+    assert [e["field"] for e in body["errors"]] == ["active"]
+    users = {u["id"]: u for u in staff.get("/api/v1/users").get_json()}
+    assert users[colleague["id"]]["active"] is True
+    rule = {"name": "r", "instrument": "nrs_pain", "score": "score",
+            "criteria": {"all": [{"kind": "percent_improvement", "value": 30}]},
+            "window": {"start_hours": 0, "end_hours": 72, "evaluation": "any"},
+            "require_in_window": value}
+    body = assert_problem(staff.post("/api/v1/rules", json=rule), 422)
+    assert "require_in_window" in {e["field"] for e in body["errors"]}
+
+
+def test_a_json_boolean_is_taken(make_client, make_clinic, make_user):
+    from ..conftest import login
+
+    clinic = make_clinic()
+    admin, colleague = make_user(clinic, role="admin"), make_user(clinic)
+    staff = make_client()
+    login(staff, admin)
+    response = staff.patch(f"/api/v1/users/{colleague['id']}", json={"active": False})
+    assert response.status_code == 200 and response.get_json()["active"] is False
+
+
+def test_a_nullable_nested_object_is_documented_as_that_object_or_null(clinician_client):
+    # apispec's null branch was {"type": "object", "nullable": true}: any object at all, so
+    # {"routine": {}} read as valid although the schedule refuses it.
+    spec = clinician_client.get("/api/openapi.json").get_json()
+    routine = spec["components"]["schemas"]["Definition"]["properties"]["routine"]
+    assert {"$ref": "#/components/schemas/Routine"} in routine["anyOf"]
+    assert {"type": "object", "nullable": True, "enum": [None]} in routine["anyOf"]
+    assert '{"type": "object", "nullable": true}' not in json.dumps(spec)
+    current = clinician_client.get("/api/v1/schedule").get_json()["definition"]
+    body = assert_problem(clinician_client.put("/api/v1/schedule", json={
+        "definition": {**current, "routine": {}}}), 422)
+    assert {e["field"] for e in body["errors"]} >= {"definition.routine.every_days"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/assessments",
+                                  "/api/v1/instruments/{instrument_id}/score"])
+def test_answers_are_documented_as_at_most_200_numbers_and_held_to_it(client, path):
+    spec = client.get("/api/openapi.json").get_json()
+    body_ref = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    name = body_ref["schema"]["$ref"].rsplit("/", 1)[1]
+    answers = spec["components"]["schemas"][name]["properties"]["answers"]
+    assert answers == {"type": "object", "maxProperties": 200,
+                       "additionalProperties": {"type": "number"}}
+    if path.endswith("/score"):  # open to anyone: the checks themselves
+        path = path.replace("{instrument_id}", "phq9")
+        too_many = {f"item{i}": 1 for i in range(201)}
+        body = assert_problem(client.post(path, json={"answers": too_many}), 422)
+        assert [e["field"] for e in body["errors"]] == ["answers"]
+        body = assert_problem(client.post(path, json={"answers": {"phq9_1": "2"}}), 422)
+        assert {"field": "answers.phq9_1", "reason": "must be a number, not text"} in \
+            body["errors"]
