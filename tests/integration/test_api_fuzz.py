@@ -21,6 +21,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -36,7 +37,7 @@ SEED = os.environ.get("EBB_FUZZ_SEED")
 #: Operations that would end the fuzzing session itself (they have their own tests).
 SKIP = {("POST", "/api/v1/auth/logout")}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+          response_schema_conformance, negative_data_rejection]
 
 
 def session_of(client) -> dict:
