@@ -305,3 +305,18 @@ def test_answers_are_documented_as_at_most_200_numbers_and_held_to_it(client, pa
         body = assert_problem(client.post(path, json={"answers": {"phq9_1": "2"}}), 422)
         assert {"field": "answers.phq9_1", "reason": "must be a number, not text"} in \
             body["errors"]
+
+
+@pytest.mark.parametrize("password", ["", "short"])
+def test_a_new_password_is_documented_and_refused_below_8_characters(
+        make_client, make_clinic, make_user, password):
+    from ..conftest import login
+
+    staff = make_client()
+    login(staff, make_user(make_clinic(), role="admin"))
+    spec = staff.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert spec["NewUser"]["properties"]["password"]["minLength"] == 8
+    assert spec["PasswordChange"]["properties"]["new_password"]["minLength"] == 8
+    body = assert_problem(staff.post("/api/v1/users", json={
+        "email": "new@clinic.test", "password": password}), 422)
+    assert body["errors"] == [{"field": "password", "reason": "must be at least 8 characters"}]
