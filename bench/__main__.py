@@ -25,7 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 #: Run first (the load test wants a quiet machine); the rest follow in name order.
 FIRST = ("submissions",)
-SKIP = {"__main__", "bare_app", "load"}
+#: Helpers of the benchmarks, not benchmarks (pin_workers is a gunicorn config module).
+SKIP = {"__main__", "bare_app", "load", "pin_workers"}
 
 
 def discover() -> list[str]:
