@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ..conftest import now_iso, submission
+from ..conftest import login, now_iso, submission
 
 
 def assert_problem(response, status):
@@ -240,16 +240,19 @@ def test_a_body_that_must_be_sent_is_a_422_naming_its_fields_when_left_out(clini
         {e["field"] for e in body["errors"]}
 
 
-@pytest.mark.parametrize("value", [0, 1, "false", "true", "no", "yes", "on", None])
-def test_a_boolean_in_a_body_is_true_or_false_and_nothing_else(
-        app, make_client, make_clinic, make_user, value):
-    # marshmallow's Boolean reads 0, "no", "on"... as booleans; the API documents a boolean.
-    from ..conftest import login
-
+@pytest.fixture
+def admin_and_colleague(make_client, make_clinic, make_user):
+    """A signed-in clinic admin's client and a clinician of the same clinic."""
     clinic = make_clinic()
-    admin, colleague = make_user(clinic, role="admin"), make_user(clinic)
     staff = make_client()
-    login(staff, admin)
+    login(staff, make_user(clinic, role="admin"))
+    return staff, make_user(clinic)
+
+
+@pytest.mark.parametrize("value", [0, 1, "false", "true", "no", "yes", "on", None])
+def test_a_boolean_in_a_body_is_true_or_false_and_nothing_else(admin_and_colleague, value):
+    # marshmallow's Boolean reads 0, "no", "on"... as booleans; the API documents a boolean.
+    staff, colleague = admin_and_colleague
     body = assert_problem(staff.patch(f"/api/v1/users/{colleague['id']}",
                                       json={"active": value}), 422)
     assert [e["field"] for e in body["errors"]] == ["active"]
@@ -263,13 +266,8 @@ def test_a_boolean_in_a_body_is_true_or_false_and_nothing_else(
     assert "require_in_window" in {e["field"] for e in body["errors"]}
 
 
-def test_a_json_boolean_is_taken(make_client, make_clinic, make_user):
-    from ..conftest import login
-
-    clinic = make_clinic()
-    admin, colleague = make_user(clinic, role="admin"), make_user(clinic)
-    staff = make_client()
-    login(staff, admin)
+def test_a_json_boolean_is_taken(admin_and_colleague):
+    staff, colleague = admin_and_colleague
     response = staff.patch(f"/api/v1/users/{colleague['id']}", json={"active": False})
     assert response.status_code == 200 and response.get_json()["active"] is False
 
@@ -308,12 +306,9 @@ def test_answers_are_documented_as_at_most_200_numbers_and_held_to_it(client, pa
 
 
 @pytest.mark.parametrize("password", ["", "short"])
-def test_a_new_password_is_documented_and_refused_below_8_characters(
-        make_client, make_clinic, make_user, password):
-    from ..conftest import login
-
-    staff = make_client()
-    login(staff, make_user(make_clinic(), role="admin"))
+def test_a_new_password_is_documented_and_refused_below_8_characters(admin_and_colleague,
+                                                                     password):
+    staff, _ = admin_and_colleague
     spec = staff.get("/api/openapi.json").get_json()["components"]["schemas"]
     assert spec["NewUser"]["properties"]["password"]["minLength"] == 8
     assert spec["PasswordChange"]["properties"]["new_password"]["minLength"] == 8
